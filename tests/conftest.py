@@ -1,0 +1,60 @@
+"""Test-wide conventions (DESIGN §10).
+
+- ``@pytest.mark.root``: needs root; skipped with a reason otherwise, a failure under
+  ``SCOPEAUDIT_STRICT=1``.
+- ``corpora`` fixture: the shared corpora folder from ``SCOPEAUDIT_CORPORA``; skipped when unset,
+  a failure when set but missing, and a failure when unset under ``SCOPEAUDIT_STRICT=1``.
+- ``@pytest.mark.browser``: needs Chromium; same strictness.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+STRICT = os.environ.get("SCOPEAUDIT_STRICT") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip the current test, or fail it when the run is strict (CI)."""
+    if STRICT:
+        pytest.fail(f"{reason} (SCOPEAUDIT_STRICT=1 turns this skip into a failure)")
+    pytest.skip(reason)
+
+
+def chromium_path() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if (item.get_closest_marker("root") or item.get_closest_marker("lab")) and os.geteuid() != 0:
+        skip_or_fail("needs root (network namespaces and raw sockets)")
+    if item.get_closest_marker("browser") and chromium_path() is None:
+        skip_or_fail("needs Chromium (apt-get install chromium)")
+
+
+@pytest.fixture(scope="session")
+def corpora() -> Path:
+    """The shared corpora folder (SCOPEAUDIT_CORPORA)."""
+    value = os.environ.get("SCOPEAUDIT_CORPORA")
+    if not value:
+        skip_or_fail("SCOPEAUDIT_CORPORA is not set")
+        raise AssertionError("unreachable")
+    path = Path(value)
+    if not path.is_dir():
+        pytest.fail(f"SCOPEAUDIT_CORPORA={value} is not a folder")
+    return path
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    return FIXTURES
