@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Try the README's quick start on a minimal Debian 12, as a newcomer would:
+# debootstrap --variant=minbase bookworm into a folder, copy this checkout in, chroot, run the
+# two commands. Needs root and access to Debian's and PyPI's package servers. Usage:
+#   bash scripts/try-fresh-debian.sh [ROOTFS_DIR]   (default /var/tmp/scopeaudit-fresh)
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+root="${1:-/var/tmp/scopeaudit-fresh}"
+
+if [ ! -x "$root/bin/bash" ]; then
+  debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian
+fi
+cleanup() {
+  for m in dev/pts dev proc sys; do umount -l "$root/$m" 2>/dev/null || true; done
+}
+trap cleanup EXIT INT TERM
+mount -t proc proc "$root/proc"
+mount -t sysfs sys "$root/sys"
+mount --bind /dev "$root/dev"
+mount --bind /dev/pts "$root/dev/pts"
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+rm -rf "$root/root/scopeaudit"
+mkdir -p "$root/root/scopeaudit"
+# The committed tree only, as a fresh clone would have it.
+git -C "$repo" archive HEAD | tar -x -C "$root/root/scopeaudit"
+for step in "bash scripts/quickstart.sh" "make test"; do
+  echo "== chroot: $step"
+  chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    LANG=C.UTF-8 SCOPEAUDIT_CORPORA="${SCOPEAUDIT_CORPORA:-}" \
+    /bin/bash -c "cd /root/scopeaudit && $step"
+done
