@@ -26,4 +26,15 @@ def nmap_version() -> str:
 
 def tool_versions() -> list[tuple[str, str]]:
     """(name, version) pairs printed by ``scopeaudit --version``."""
-    return [("scopeaudit", __version__), ("nmap", nmap_version())]
+    return [("scopeaudit", __version__), ("nmap", nmap_version()), ("vendor", oui_version())]
+
+
+def oui_version() -> str:
+    """The OUI data's source, month and size, flagged when older than 12 months."""
+    from datetime import UTC, datetime
+
+    from scopeaudit.oui import data_version
+
+    data = data_version()
+    stale = " (older than 12 months: update aiooui)" if data.is_stale(datetime.now(UTC)) else ""
+    return f"{data.source}, {data.date or 'date unknown'}, {data.entries} prefixes{stale}"
