@@ -19,6 +19,14 @@ mount -t sysfs sys "$root/sys"
 mount --bind /dev "$root/dev"
 mount --bind /dev/pts "$root/dev/pts"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# Where this machine reaches PyPI through a TLS-inspecting proxy, its CA bundle must be trusted
+# inside the chroot too (a real fresh machine needs nothing of the kind).
+pip_cert=""
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  mkdir -p "$root/usr/local/share/host-ca"
+  cp /etc/ssl/certs/ca-certificates.crt "$root/usr/local/share/host-ca/ca.crt"
+  pip_cert=/usr/local/share/host-ca/ca.crt
+fi
 rm -rf "$root/root/scopeaudit"
 mkdir -p "$root/root/scopeaudit"
 # The committed tree only, as a fresh clone would have it.
@@ -26,6 +34,6 @@ git -C "$repo" archive HEAD | tar -x -C "$root/root/scopeaudit"
 for step in "bash scripts/quickstart.sh" "make test"; do
   echo "== chroot: $step"
   chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    LANG=C.UTF-8 SCOPEAUDIT_CORPORA="${SCOPEAUDIT_CORPORA:-}" \
+    LANG=C.UTF-8 PIP_CERT="$pip_cert" SCOPEAUDIT_CORPORA="${SCOPEAUDIT_CORPORA:-}" \
     /bin/bash -c "cd /root/scopeaudit && $step"
 done
