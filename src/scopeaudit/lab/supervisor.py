@@ -1,0 +1,438 @@
+"""The detached supervisor of one lab instance: ``python -m scopeaudit.lab.supervisor``.
+
+It builds the namespaces, starts every persona runtime in parallel, writes ``instance.json``
+(status ``ready`` or ``failed``) in its state directory, then serves one-line JSON requests on
+``control.sock`` (status, stop, start, rotate, down). Whatever ends it — ``down``, a failure
+while starting, SIGINT, SIGTERM or SIGHUP — it tears the whole instance down: personas get
+SIGTERM, then everything left in the namespaces gets SIGKILL, then the namespaces are deleted.
+A supervisor killed with SIGKILL leaves a stale lab, which the next ``lab up`` removes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from scopeaudit.lab import plumbing
+from scopeaudit.lab.plumbing import HostNs, Layout, PlumbingError
+from scopeaudit.lab.topology import Profile, Topology, load_topology
+
+# Overridable so the plumbing can be exercised apart from the personas (docs/lab.md).
+PERSONA_MODULE = os.environ.get("SCOPEAUDIT_LAB_PERSONA_MODULE", "scopeaudit.lab.persona")
+READY_TIMEOUT_S = 45.0
+STOP_GRACE_S = 2.5
+
+
+class _Stop(BaseException):
+    """A signal asked the supervisor to tear the lab down (not an Exception: never swallowed)."""
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def random_la_mac() -> str:
+    """A random unicast, locally administered MAC, as a rotating phone picks one."""
+    octets = bytearray(secrets.token_bytes(6))
+    octets[0] = (octets[0] | 0x02) & 0xFE
+    return ":".join(f"{b:02x}" for b in octets)
+
+
+def write_json(path: Path, data: object) -> None:
+    """Write atomically: readers never see half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str))
+    os.replace(tmp, path)
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+class PersonaProcess:
+    """One persona runtime: its spec, files and process."""
+
+    def __init__(self, host: HostNs, topology: Topology, profile: Profile, root: Path) -> None:
+        persona = topology.persona(host.key)
+        assert persona is not None
+        self.host = host
+        self.dir = root / "personas" / host.key
+        self.run_dir = self.dir / "run"
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.spec_path = self.dir / "spec.json"
+        self.state_file = self.dir / "state.json"
+        self.log = self.dir / "persona.log"
+        self.macs = [link.mac for link in host.links]
+        self.interfaces = [
+            {"name": link.name, "mac": link.mac, "ip": str(link.ip), "bridge": link.bridge}
+            for link in host.links
+        ]
+        self.spec: dict[str, Any] = {
+            "id": host.key,
+            "namespace": host.netns,
+            "profile": profile.value,
+            "interfaces": self.interfaces,
+            "gateway": str(host.gateway) if host.gateway else None,
+            "scanner_mac": topology.technician.mac,
+            "kind": persona.kind.data,
+            "kind_dir": str(persona.kind.path.parent),
+            "state_file": str(self.state_file),
+            "run_dir": str(self.run_dir),
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.stopped_on_purpose = False
+        self.last_state: dict[str, Any] | None = None
+
+    def start(self) -> None:
+        self.spec["interfaces"] = [
+            {**iface, "mac": mac} for iface, mac in zip(self.interfaces, self.macs, strict=True)
+        ]
+        write_json(self.spec_path, self.spec)
+        self.state_file.unlink(missing_ok=True)
+        self.last_state = None
+        self.stopped_on_purpose = False
+        with self.log.open("ab") as log:
+            argv = plumbing.netns_exec_argv(
+                self.host.netns, [sys.executable, "-m", PERSONA_MODULE, str(self.spec_path)]
+            )
+            self.proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True
+            )
+
+    def state(self) -> dict[str, Any] | None:
+        data = read_json(self.state_file)
+        if isinstance(data, dict):
+            self.last_state = data
+        return self.last_state
+
+    def ready(self) -> bool:
+        state = self.state()
+        return state is not None and "pid" in state
+
+    def exit_code(self) -> int | None:
+        return None if self.proc is None else self.proc.poll()
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, lines: int = 6) -> str:
+        try:
+            tail = self.log.read_text(errors="replace").strip().splitlines()[-lines:]
+        except OSError:
+            return ""
+        return " | ".join(tail)
+
+    def terminate(self) -> None:
+        if self.running() and self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def reap(self, deadline: float) -> None:
+        if self.proc is None:
+            return
+        try:
+            self.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def summary(self) -> dict[str, Any]:
+        state = self.state() or {}
+        return {
+            "id": self.host.key,
+            "namespace": self.host.netns,
+            "macs": list(self.macs),
+            "ips": [str(link.ip.ip) for link in self.host.links],
+            "runtime_pid": self.proc.pid if self.proc else None,
+            "running": self.running(),
+            "stopped": self.stopped_on_purpose,
+            "exit_code": self.exit_code(),
+            "services": state.get("services", []),
+            "canary": state.get("canary", {}),
+            "updated_at": state.get("updated_at"),
+            "state_file": str(self.state_file),
+            "log": str(self.log),
+        }
+
+
+class Supervisor:
+    """Owns one instance from build to teardown."""
+
+    def __init__(self, root: Path, topology: Topology, profile: Profile, name: str) -> None:
+        self.root = root
+        self.topology = topology
+        self.profile = profile
+        self.name = name
+        self.layout: Layout = plumbing.layout_of(topology, name)
+        self.personas: dict[str, PersonaProcess] = {}
+        self.status = "starting"
+        self.error: str | None = None
+        self.started = time.monotonic()
+        self.ready_after_s: float | None = None
+        self.created_at = now()
+
+    # --- the instance record ---------------------------------------------------------------
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "error": self.error,
+            "topology": str(self.topology.path),
+            "topology_name": self.topology.name,
+            "profile": self.profile.value,
+            "supervisor_pid": os.getpid(),
+            "created_at": self.created_at,
+            "ready_after_s": self.ready_after_s,
+            "switch": self.layout.switch,
+            "bridges": list(self.layout.bridges),
+            "namespaces": self.layout.namespaces,
+            "hosts": [
+                {
+                    "key": h.key,
+                    "netns": h.netns,
+                    "role": h.role,
+                    "gateway": str(h.gateway) if h.gateway else None,
+                    "links": [
+                        {**asdict(link), "ip": str(link.ip)}
+                        | ({"mac": self.personas[h.key].macs[n]} if h.key in self.personas else {})
+                        for n, link in enumerate(h.links)
+                    ],
+                }
+                for h in self.layout.hosts
+            ],
+        }
+
+    def save(self) -> None:
+        write_json(self.root / "instance.json", self.record())
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def build(self) -> None:
+        self.save()
+        plumbing.build(self.layout, self.profile)
+        for host in self.layout.hosts:
+            if host.role == "persona":
+                self.personas[host.key] = PersonaProcess(
+                    host, self.topology, self.profile, self.root
+                )
+        for persona in self.personas.values():
+            persona.start()
+        self._wait_ready()
+        self.status = "ready"
+        self.ready_after_s = round(time.monotonic() - self.started, 3)
+        self.save()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        waiting = dict(self.personas)
+        while waiting:
+            for key, persona in list(waiting.items()):
+                if persona.ready():
+                    del waiting[key]
+                elif persona.exit_code() is not None:
+                    raise PlumbingError(
+                        f"persona {key} exited with code {persona.exit_code()} while starting:"
+                        f" {persona.log_tail()} (log: {persona.log})"
+                    )
+            if waiting and time.monotonic() > deadline:
+                names = ", ".join(sorted(waiting))
+                raise PlumbingError(
+                    f"personas not ready after {READY_TIMEOUT_S:.0f} s: {names}"
+                    f" (logs under {self.root / 'personas'})"
+                )
+            time.sleep(0.05)
+
+    def teardown(self) -> None:
+        for persona in self.personas.values():
+            persona.terminate()
+        deadline = time.monotonic() + STOP_GRACE_S
+        for persona in self.personas.values():
+            persona.reap(deadline)
+        left = plumbing.destroy(self.layout.namespaces)
+        left += plumbing.destroy(plumbing.instance_namespaces(self.name))
+        if left:
+            self.error = f"namespaces left after teardown: {', '.join(left)}"
+
+    # --- requests ------------------------------------------------------------------------------
+
+    def _persona(self, request: dict[str, Any]) -> PersonaProcess:
+        key = str(request.get("id", ""))
+        if key not in self.personas:
+            known = ", ".join(sorted(self.personas))
+            raise KeyError(f"unknown persona {key!r} (personas: {known})")
+        return self.personas[key]
+
+    def handle(self, request: dict[str, Any]) -> Any:
+        command = request.get("cmd")
+        if command == "status":
+            return {
+                **self.record(),
+                "personas": [p.summary() for p in self.personas.values()],
+            }
+        if command == "rotate":
+            persona = self._persona(request)
+            mac = str(request.get("mac") or random_la_mac())
+            plumbing.set_mac(persona.host, persona.host.links[0].name, mac)
+            persona.macs[0] = mac
+            if persona.running() and persona.proc is not None:
+                persona.proc.send_signal(signal.SIGHUP)
+            self.save()
+            return {"id": persona.host.key, "mac": mac}
+        if command == "stop":
+            persona = self._persona(request)
+            persona.terminate()
+            persona.reap(time.monotonic() + STOP_GRACE_S)
+            plumbing.kill_namespace_processes([persona.host.netns])
+            plumbing.set_links(persona.host, up=False)
+            persona.stopped_on_purpose = True
+            return persona.summary()
+        if command == "start":
+            persona = self._persona(request)
+            if persona.running():
+                return persona.summary()
+            plumbing.set_links(persona.host, up=True)
+            persona.start()
+            deadline = time.monotonic() + READY_TIMEOUT_S
+            while not persona.ready():
+                if persona.exit_code() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"persona did not start: {persona.log_tail()}")
+                time.sleep(0.05)
+            return persona.summary()
+        raise ValueError(f"unknown command {command!r}")
+
+    def serve(self) -> None:
+        path = self.root / "control.sock"
+        path.unlink(missing_ok=True)
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(str(path))
+        os.chmod(path, 0o600)
+        server.listen(8)
+        selector = selectors.DefaultSelector()
+        selector.register(server, selectors.EVENT_READ)
+        try:
+            while True:
+                if not selector.select(timeout=0.5):
+                    continue
+                conn, _ = server.accept()
+                with conn:
+                    if self._answer(conn):
+                        return
+        finally:
+            selector.close()
+            server.close()
+            path.unlink(missing_ok=True)
+
+    def _answer(self, conn: socket.socket) -> bool:
+        """Answer one request; True when it asked the lab to go down."""
+        conn.settimeout(10)
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        try:
+            request = json.loads(data or b"{}")
+            if request.get("cmd") == "down":
+                conn.sendall(json.dumps({"ok": True, "result": None}).encode() + b"\n")
+                return True
+            reply = {"ok": True, "result": self.handle(request)}
+        except Exception as error:  # a bad request is answered, never fatal to the lab
+            reply = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+        with contextlib.suppress(OSError):
+            conn.sendall(json.dumps(reply, default=str).encode() + b"\n")
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scopeaudit.lab.supervisor")
+    parser.add_argument("--dir", required=True, type=Path)
+    parser.add_argument("--topology", required=True, type=Path)
+    parser.add_argument("--profile", default=Profile.FRIENDLY.value)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--hosts", type=int, default=None)
+    args = parser.parse_args(argv)
+    root: Path = args.dir
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, _on_signal)
+    supervisor: Supervisor | None = None
+    code = 0
+    try:
+        topology = load_topology(args.topology, hosts=args.hosts)
+        supervisor = Supervisor(root, topology, Profile(args.profile), args.name)
+        supervisor.build()
+        supervisor.serve()
+    except _Stop as stop:
+        print(f"supervisor: stopping on {stop}", file=sys.stderr)
+    except Exception as error:  # any failure while starting: record it, then tear down
+        code = 1
+        message = (
+            f"{error}" if isinstance(error, PlumbingError) else f"{type(error).__name__}: {error}"
+        )
+        if supervisor is not None:
+            supervisor.status = "failed"
+            supervisor.error = message
+            supervisor.save()
+        else:
+            write_json(
+                root / "instance.json",
+                {
+                    "name": args.name,
+                    "status": "failed",
+                    "error": message,
+                    "supervisor_pid": os.getpid(),
+                },
+            )
+        print(f"supervisor: {message}", file=sys.stderr)
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)  # a second signal must not cut the teardown short
+        if supervisor is not None:
+            supervisor.status = "stopping" if code == 0 else "failed"
+            supervisor.save()
+            supervisor.teardown()
+            if supervisor.error and code == 0:
+                print(f"supervisor: {supervisor.error}", file=sys.stderr)
+                code = 1
+        else:
+            plumbing.destroy(plumbing.instance_namespaces(args.name))
+        # The state directory goes last: while it exists, the lab counts as present.
+        if code == 0:
+            _remove_tree(root)
+        else:
+            (root / "control.sock").unlink(missing_ok=True)
+    return code
+
+
+def _remove_tree(root: Path) -> None:
+    for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if path.is_dir() and not path.is_symlink():
+            path.rmdir()
+        else:
+            path.unlink(missing_ok=True)
+    root.rmdir()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
