@@ -134,6 +134,174 @@ def contract_init(
 # --- end of contract ---------------------------------------------------------------------------
 
 
+# --- lab: the emulated site (owner: lab infrastructure) ---------------------------------------
+lab_app = typer.Typer(
+    help="The emulated client site in network namespaces (needs root): docs/lab.md.",
+    no_args_is_help=True,
+)
+app.add_typer(lab_app, name="lab")
+
+_LabName = Annotated[
+    str | None, typer.Option("--name", help="Lab instance (default: the only running one).")
+]
+
+
+def _lab_root() -> None:
+    """Refuse early and clearly without root: exit 2."""
+    import os
+
+    from scopeaudit.lab.messages import text as lab_text
+
+    if os.geteuid() != 0:
+        err_console.print(lab_text("needs_root"), markup=False)
+        raise typer.Exit(int(ExitCode.USAGE))
+
+
+def _lab_command(argv: list[str] | None) -> list[str]:
+    from scopeaudit.lab.messages import text as lab_text
+
+    if argv and argv[0] == "--":  # kept by click after a positional argument
+        argv = argv[1:]
+    if not argv:
+        err_console.print(lab_text("no_command"), markup=False)
+        raise typer.Exit(int(ExitCode.USAGE))
+    return argv
+
+
+@lab_app.command("up")
+def lab_up(
+    topology: Annotated[Path, typer.Argument(help="Topology file, e.g. fixtures/lab/office.yaml.")],
+    profile: Annotated[str, typer.Option(help="friendly or realistic.")] = "friendly",
+    name: Annotated[str | None, typer.Option(help="Instance name (1-8 of a-z0-9).")] = None,
+    hosts: Annotated[
+        int | None, typer.Option(help="Size of every generated network (overrides the file).")
+    ] = None,
+) -> None:
+    """Start a lab in the background, wait until every persona is ready, print its name."""
+    from scopeaudit.lab.instance import Lab
+    from scopeaudit.lab.topology import Profile
+
+    _lab_root()
+    if profile not in {p.value for p in Profile}:
+        err_console.print(f"--profile: friendly | realistic ({profile!r})", markup=False)
+        raise typer.Exit(int(ExitCode.USAGE))
+    try:
+        instance = Lab.up(topology, profile, name, hosts=hosts)
+    except ScopeauditError as error:
+        _fail(error)
+    out_console.print(instance.name, markup=False)
+
+
+@lab_app.command("down")
+def lab_down(name: _LabName = None) -> None:
+    """Stop a lab: every namespace, link and process of it is removed."""
+    from scopeaudit.lab.instance import Lab
+
+    _lab_root()
+    try:
+        Lab.attach(name).down()
+    except ScopeauditError as error:
+        _fail(error)
+
+
+@lab_app.command("status")
+def lab_status(
+    name: _LabName = None,
+    format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """Personas with their namespaces, MACs, IPs, processes and canary counts."""
+    import json
+
+    from rich.table import Table
+    from rich.text import Text
+
+    from scopeaudit.i18n import resolve_language
+    from scopeaudit.lab import report
+    from scopeaudit.lab.instance import Lab
+
+    _lab_root()
+    if format not in ("text", "json"):
+        err_console.print(f"--format: text | json ({format!r})", markup=False)
+        raise typer.Exit(int(ExitCode.USAGE))
+    try:
+        status = Lab.attach(name).status()
+    except ScopeauditError as error:
+        _fail(error)
+    if format == "json":
+        sys.stdout.write(json.dumps(status, indent=2, sort_keys=True, ensure_ascii=True) + "\n")
+        return
+    lang = resolve_language()
+    table = Table(title=Text(report.title(status, lang)), title_justify="left")
+    for heading in report.headers(lang):
+        table.add_column(Text(heading), overflow="fold")
+    for row in report.rows(status, lang):
+        table.add_row(*(Text(cell) for cell in row))  # Text: never read as rich markup
+    out_console.print(table)
+
+
+@lab_app.command(
+    "exec", context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True}
+)
+def lab_exec(
+    argv: Annotated[list[str] | None, typer.Argument(help="-- COMMAND [ARGS…]")] = None,
+    name: _LabName = None,
+    inside: Annotated[
+        str | None, typer.Option("--in", help="Persona id (default: the technician).")
+    ] = None,
+) -> None:
+    """Run a command in a namespace of the lab (the technician's by default)."""
+    from scopeaudit.lab.instance import Lab
+
+    _lab_root()
+    command = _lab_command(argv)
+    try:
+        done = Lab.attach(name).exec(command, inside, capture=False)
+    except ScopeauditError as error:
+        _fail(error)
+    raise typer.Exit(done.returncode)
+
+
+@lab_app.command("rotate")
+def lab_rotate(
+    persona: Annotated[str, typer.Argument(help="Persona id, e.g. iph01.")],
+    name: _LabName = None,
+) -> None:
+    """Give a persona's first interface a new random private MAC, then SIGHUP its runtime."""
+    from scopeaudit.lab.instance import Lab
+
+    _lab_root()
+    try:
+        mac = Lab.attach(name).rotate(persona)
+    except ScopeauditError as error:
+        _fail(error)
+    out_console.print(mac, markup=False)
+
+
+@lab_app.command(
+    "run", context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True}
+)
+def lab_run(
+    topology: Annotated[Path, typer.Argument(help="Topology file.")],
+    argv: Annotated[list[str] | None, typer.Argument(help="-- COMMAND [ARGS…]")] = None,
+    profile: Annotated[str, typer.Option(help="friendly or realistic.")] = "friendly",
+    hosts: Annotated[int | None, typer.Option(help="Size of generated networks.")] = None,
+) -> None:
+    """Bring a lab up, run COMMAND in the technician's namespace, tear it down: COMMAND's code."""
+    from scopeaudit.lab.instance import Lab
+
+    _lab_root()
+    command = _lab_command(argv)
+    try:
+        with Lab.up(topology, profile, hosts=hosts) as instance:
+            done = instance.exec(command, capture=False)
+    except ScopeauditError as error:
+        _fail(error)
+    raise typer.Exit(done.returncode)
+
+
+# --- end of lab ----------------------------------------------------------------------------------
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(int(ExitCode.TERMINATED))
 

@@ -358,6 +358,8 @@ class Supervisor:
                 conn.sendall(json.dumps({"ok": True, "result": None}).encode() + b"\n")
                 return True
             reply = {"ok": True, "result": self.handle(request)}
+        except (LookupError, ValueError, RuntimeError, PlumbingError) as error:
+            reply = {"ok": False, "error": str(error.args[0] if error.args else error)}
         except Exception as error:  # a bad request is answered, never fatal to the lab
             reply = {"ok": False, "error": f"{type(error).__name__}: {error}"}
         with contextlib.suppress(OSError):
