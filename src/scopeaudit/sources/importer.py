@@ -1,0 +1,258 @@
+"""Import of recorded evidence (``scan --import FILE``): nmap XML, pcap and pcapng captures.
+
+The format is told by the file's first bytes, never by its name (pcapng files are often named
+``.pcap``). Captures are read by the small readers below and decoded by ``frames``; nmap XML by
+``nmap_xml``. Each file gets its own outcome: a file that cannot be used is a one-line message,
+never an exception, and the other files are still imported.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scopeaudit.models import Observation, SourceOutcome, utc_now
+from scopeaudit.sources.frames import SUPPORTED_LINKTYPES, decode_frames
+from scopeaudit.sources.nmap_xml import parse_nmap_xml
+from scopeaudit.taxonomy import Source
+
+MAX_FILE_BYTES = 512 * 1024 * 1024
+# A captured frame larger than this means a corrupt record header, not a real frame.
+_MAX_FRAME = 256 * 1024
+_PCAP_MAGICS = {
+    b"\xa1\xb2\xc3\xd4": (">", 1_000_000),
+    b"\xd4\xc3\xb2\xa1": ("<", 1_000_000),
+    b"\xa1\xb2\x3c\x4d": (">", 1_000_000_000),
+    b"\x4d\x3c\xb2\xa1": ("<", 1_000_000_000),
+}
+_PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+
+
+@dataclass
+class FileOutcome:
+    """How one imported file went. ``error`` is set when nothing could be taken from it."""
+
+    path: str
+    format: str
+    ok: bool
+    error: str | None = None
+    observations: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        """A one-line summary for logs and reports."""
+        if self.error is not None:
+            return f"{self.path}: {self.error}"
+        counts = ", ".join(f"{key} {value}" for key, value in self.counts.items() if value)
+        return f"{self.path}: {self.format}, {self.observations} observations ({counts})"
+
+
+@dataclass
+class ImportResult:
+    observations: list[Observation] = field(default_factory=list)
+    files: list[FileOutcome] = field(default_factory=list)
+
+    def extend(self, other: ImportResult) -> None:
+        self.observations += other.observations
+        self.files += other.files
+
+    def source_outcome(self, duration_s: float = 0.0) -> SourceOutcome:
+        """The import source's outcome: ok when at least one file gave something usable."""
+        failed = [f for f in self.files if not f.ok]
+        return SourceOutcome(
+            name=Source.IMPORT,
+            ok=bool(self.files) and len(failed) < len(self.files),
+            error="; ".join(f.line() for f in failed) or None,
+            duration_s=duration_s,
+            detail={"files": len(self.files), "failed": len(failed)},
+        )
+
+
+def import_files(paths: Iterable[Path], *, now: datetime | None = None) -> ImportResult:
+    result = ImportResult()
+    for path in paths:
+        result.extend(import_file(path, now=now))
+    return result
+
+
+def import_file(path: Path, *, now: datetime | None = None) -> ImportResult:
+    """Observations from one nmap XML, pcap or pcapng file, with its per-file outcome."""
+    fallback = now or utc_now()
+    vantage = f"file:{path.name}"
+    try:
+        if path.is_dir():
+            return _failed(path, "unknown", "is a folder, not a file")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return _failed(path, "unknown", f"too large ({size} bytes; the limit is 512 MiB)")
+        content = path.read_bytes()
+    except OSError as error:
+        return _failed(path, "unknown", f"cannot be read ({error.strerror or error})")
+    head = content[:4]
+    if head in _PCAP_MAGICS or head == _PCAPNG_MAGIC:
+        return _import_capture(path, content, vantage, fallback)
+    if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return _import_nmap(path, content, vantage, fallback)
+    if not content:
+        return _failed(path, "unknown", "is empty")
+    return _failed(
+        path,
+        "unknown",
+        f"unknown format (first bytes {content[:8].hex()}): expected nmap XML, pcap or pcapng",
+    )
+
+
+def _failed(path: Path, kind: str, message: str) -> ImportResult:
+    return ImportResult(files=[FileOutcome(str(path), kind, ok=False, error=message)])
+
+
+def _import_nmap(path: Path, content: bytes, vantage: str, fallback: datetime) -> ImportResult:
+    parsed = parse_nmap_xml(content, vantage=vantage, fallback_time=fallback)
+    if parsed.error is not None:
+        return _failed(path, "nmap-xml", parsed.error)
+    outcome = FileOutcome(
+        str(path),
+        "nmap-xml",
+        ok=True,
+        observations=len(parsed.observations),
+        counts={"hosts up": parsed.hosts_up, "hosts down": parsed.hosts_down},
+        problems=parsed.problems,
+    )
+    if parsed.hosts_up == 0 and parsed.problems:
+        outcome.ok = False
+        outcome.error = "; ".join(parsed.problems)
+    return ImportResult(observations=parsed.observations, files=[outcome])
+
+
+@dataclass
+class _Capture:
+    """Frames grouped by link type, and how reading ended."""
+
+    frames: dict[int, list[tuple[bytes, datetime]]] = field(default_factory=dict)
+    problem: str | None = None
+
+
+def _import_capture(path: Path, content: bytes, vantage: str, fallback: datetime) -> ImportResult:
+    kind = "pcapng" if content[:4] == _PCAPNG_MAGIC else "pcap"
+    capture = _Capture()
+    reader = read_pcapng if kind == "pcapng" else read_pcap
+    try:
+        for linktype, frame, when in reader(content, fallback):
+            capture.frames.setdefault(linktype, []).append((frame, when))
+    except CaptureError as error:
+        capture.problem = str(error)
+    total = sum(len(frames) for frames in capture.frames.values())
+    if total == 0 and capture.problem is not None:
+        return _failed(path, kind, capture.problem)
+    result = ImportResult()
+    counts = {"frames": total, "malformed": 0, "tunnelled": 0, "unsupported link type": 0}
+    for linktype, frames in capture.frames.items():
+        batch = decode_frames(frames, linktype, vantage=vantage, source=Source.IMPORT)
+        result.observations += batch.observations
+        counts["malformed"] += batch.stats.malformed
+        counts["tunnelled"] += batch.stats.tunnelled
+        counts["unsupported link type"] += batch.stats.unsupported_linktype
+    problems = [capture.problem] if capture.problem else []
+    unsupported = sorted(set(capture.frames) - SUPPORTED_LINKTYPES)
+    if unsupported:
+        problems.append(f"link type(s) {unsupported} not supported; those frames were skipped")
+    outcome = FileOutcome(
+        str(path), kind, ok=True, observations=len(result.observations), counts=counts
+    )
+    outcome.problems = problems
+    result.files.append(outcome)
+    return result
+
+
+class CaptureError(Exception):
+    """A capture file's structure is broken; frames read before it are kept."""
+
+
+def _timestamp(seconds: float, fallback: datetime) -> datetime:
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return fallback
+
+
+def read_pcap(content: bytes, fallback: datetime) -> Iterator[tuple[int, bytes, datetime]]:
+    """(link type, frame, time) of each record of a classic pcap file."""
+    if len(content) < 24:
+        raise CaptureError("pcap file truncated inside its header")
+    order, per_second = _PCAP_MAGICS[content[:4]]
+    linktype = struct.unpack_from(order + "I", content, 20)[0] & 0xFFFF
+    offset, count = 24, 0
+    while offset < len(content):
+        if offset + 16 > len(content):
+            raise CaptureError(f"pcap file truncated after {count} frames")
+        seconds, fraction, captured, _ = struct.unpack_from(order + "IIII", content, offset)
+        if captured > _MAX_FRAME:
+            raise CaptureError(f"corrupt pcap record after {count} frames (length {captured})")
+        frame = content[offset + 16 : offset + 16 + captured]
+        if len(frame) != captured:
+            raise CaptureError(f"pcap file truncated after {count} frames")
+        offset += 16 + captured
+        count += 1
+        yield linktype, frame, _timestamp(seconds + fraction / per_second, fallback)
+
+
+def read_pcapng(content: bytes, fallback: datetime) -> Iterator[tuple[int, bytes, datetime]]:
+    """(link type, frame, time) of each packet block of a pcapng file (all sections)."""
+    order = "<"
+    interfaces: list[tuple[int, float]] = []  # (link type, seconds per timestamp unit)
+    offset, count = 0, 0
+    while offset + 12 <= len(content):
+        block_type = struct.unpack_from(order + "I", content, offset)[0]
+        if block_type == 0x0A0D0D0A:
+            magic = content[offset + 8 : offset + 12]
+            if magic == b"\x4d\x3c\x2b\x1a":
+                order = "<"
+            elif magic == b"\x1a\x2b\x3c\x4d":
+                order = ">"
+            else:
+                raise CaptureError(f"pcapng section header with a bad byte-order mark at {offset}")
+            interfaces = []
+        length = struct.unpack_from(order + "I", content, offset + 4)[0]
+        if length < 12 or length % 4 or offset + length > len(content):
+            raise CaptureError(f"pcapng file truncated or corrupt after {count} frames")
+        body = content[offset + 8 : offset + length - 4]
+        offset += length
+        if block_type == 1 and len(body) >= 8:
+            interfaces.append(_interface(body, order))
+        elif block_type in (6, 2) and len(body) >= 20:
+            if block_type == 6:
+                iface, high, low, captured = struct.unpack_from(order + "IIII", body, 0)
+                data_start = 20
+            else:
+                iface, _, high, low, captured = struct.unpack_from(order + "HHIII", body, 0)
+                data_start = 20
+            if iface >= len(interfaces):
+                raise CaptureError(f"pcapng packet refers to undeclared interface {iface}")
+            linktype, unit = interfaces[iface]
+            frame = body[data_start : data_start + captured]
+            count += 1
+            yield linktype, frame, _timestamp(((high << 32) | low) * unit, fallback)
+        elif block_type == 3 and len(body) >= 4 and interfaces:
+            count += 1
+            yield interfaces[0][0], body[4:], fallback
+    if offset < len(content):
+        raise CaptureError(f"pcapng file truncated after {count} frames")
+
+
+def _interface(body: bytes, order: str) -> tuple[int, float]:
+    linktype = struct.unpack_from(order + "H", body, 0)[0]
+    unit = 1e-6
+    offset = 8
+    while offset + 4 <= len(body):
+        code, length = struct.unpack_from(order + "HH", body, offset)
+        if code == 0:
+            break
+        if code == 9 and length >= 1:  # if_tsresol
+            value = body[offset + 4]
+            unit = 2.0 ** -(value & 0x7F) if value & 0x80 else 10.0**-value
+        offset += 4 + length + (-length % 4)
+    return linktype, unit
