@@ -1,0 +1,86 @@
+"""mDNS/DNS-SD services registered with python-zeroconf (imported only by personas that use it).
+
+TXT records are given to zeroconf as raw RDATA so their order and bytes are exactly the kind
+file's (a dict would reorder nothing but would refuse duplicate keys and invalid UTF-8).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from typing import TYPE_CHECKING
+
+from scopeaudit.lab.persona.context import Context
+
+if TYPE_CHECKING:
+    from zeroconf import ServiceInfo
+    from zeroconf.asyncio import AsyncZeroconf
+
+
+def txt_rdata(entries: list[bytes]) -> bytes:
+    """DNS TXT RDATA: each entry prefixed with its length (at most 255 bytes each)."""
+    return b"".join(bytes([len(entry[:255])]) + entry[:255] for entry in entries)
+
+
+class MdnsServices:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.zc: AsyncZeroconf | None = None
+        self.infos: list[ServiceInfo] = []
+
+    async def start(self) -> None:
+        mdns = self.ctx.spec.kind.services.mdns
+        if mdns is None or not mdns.services:
+            return
+        from zeroconf import IPVersion, ServiceInfo
+        from zeroconf.asyncio import AsyncZeroconf
+
+        hostname = self.ctx.render(mdns.hostname or self.ctx.spec.id)
+        addresses = [socket.inet_aton(ip) for ip in self.ctx.ips]
+        try:
+            self.zc = AsyncZeroconf(interfaces=self.ctx.ips, ip_version=IPVersion.V4Only)
+        except OSError as error:
+            self.ctx.fail("mdns", error)
+            return
+        for service in mdns.services:
+            kind = f"{service.type}.local."
+            txt = txt_rdata([self.ctx.render_bytes(entry) for entry in service.txt])
+            self.infos.append(
+                ServiceInfo(
+                    kind,
+                    f"{self.ctx.render(service.name)}.{kind}",
+                    port=service.port,
+                    properties=txt,
+                    server=f"{hostname}.local.",
+                    addresses=addresses,
+                )
+            )
+        results = await asyncio.gather(
+            *(self._register(info) for info in self.infos), return_exceptions=True
+        )
+        for info, result in zip(self.infos, results, strict=True):
+            if isinstance(result, BaseException):
+                self.ctx.fail(f"mdns {info.name!r}", repr(result))
+        self.ctx.services.append("mdns")
+
+    async def _register(self, info: ServiceInfo) -> None:
+        assert self.zc is not None
+        # strict=False: the hostile persona's instance names are not valid "service names".
+        task = await self.zc.async_register_service(info, strict=False)
+        await task
+
+    async def announce(self) -> None:
+        """Re-announce every service (after a MAC change, or at the profile's interval)."""
+        if self.zc is None:
+            return
+        for info in self.infos:
+            with contextlib.suppress(Exception):
+                await (await self.zc.async_update_service(info))
+        self.ctx.count_emission("mdns")
+
+    async def close(self) -> None:
+        if self.zc is None:
+            return
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.zc.async_close(), 0.8)
