@@ -58,3 +58,35 @@ def corpora() -> Path:
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+# --- the standard lab site (owner: lab infrastructure; docs/lab.md) ---------------------------
+from collections.abc import Iterator  # noqa: E402 (appended section: conftest is append-only)
+
+from scopeaudit.lab.instance import LabInstance  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[LabInstance]:
+    """The standard site fixtures/lab/office.yaml, friendly profile, up once per test session.
+
+    Yields a ``scopeaudit.lab.instance.LabInstance``: ``.name``, ``.exec(argv, ns=None)`` (the
+    technician's namespace by default), ``.status()``, ``.rotate(id)``, ``.stop_persona(id)``,
+    ``.start_persona(id)``, ``.namespace_of(id)``. Tests that use it are marked ``root`` (or
+    ``lab``); without root it skips with a reason, and fails under SCOPEAUDIT_STRICT=1.
+    """
+    if os.geteuid() != 0:
+        skip_or_fail("the lab needs root (network namespaces)")
+    from scopeaudit.errors import LabError
+    from scopeaudit.lab.instance import Lab
+
+    try:
+        instance = Lab.up(
+            FIXTURES / "lab" / "office.yaml", "friendly", name=f"t{os.getpid() % 10**7}"
+        )
+    except LabError as error:
+        pytest.fail(f"the standard lab site could not start: {error}")
+    try:
+        yield instance
+    finally:
+        instance.down()
