@@ -1,0 +1,111 @@
+"""Linking management controllers (iDRAC, iLO, IPMI BMCs) to the server they belong to.
+
+A controller is part of its server, never billed alone: it keeps ``role: bmc`` and gets the
+server's id as ``parent_id``. Matching, strongest first: the service tag or serial in the
+controller's name (``idrac-7XK2M53``) equals a serial the server exposes (SNMP, mDNS, SSDP); the
+controller's name is the server's name with a controller prefix or suffix; or the server is the
+only physical server of the controller's vendor in the snapshot (said so in the reason).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from scopeaudit.classify import messages
+from scopeaudit.classify.evidence import Evidence, Signal
+from scopeaudit.models import Device
+from scopeaudit.taxonomy import Category, FormFactor, Language, Role
+
+_AFFIX = re.compile(
+    r"^(?:idrac|ilo|imm|xcc|ipmi|bmc|ipmi)[-_]?|[-_](?:idrac|ilo|ipmi|bmc|mgmt)$", re.I
+)
+_CN_TAG = re.compile(r"CN=(?:idrac|ilo)[-_]?([A-Za-z0-9]{5,})", re.I)
+_SERIAL_KEYS = re.compile(
+    r"serial|service.?tag|\.674\.10892\.5\.1\.3\.2|\.47\.1\.1\.1\.1\.11", re.I
+)
+_HOSTS = (Category.SERVER, Category.HYPERVISOR)
+
+
+def _tags(device: Device, evidence: Sequence[Evidence]) -> set[str]:
+    found: set[str] = set()
+    names = list(device.hostnames) + [str(e.value) for e in evidence if e.signal == Signal.HOSTNAME]
+    for name in names:
+        stripped = _AFFIX.sub("", name.split(".")[0])
+        if stripped and stripped.lower() != name.split(".")[0].lower():
+            found.add(stripped.lower())
+    for item in evidence:
+        if item.signal == Signal.TLS_SUBJECT:
+            match = _CN_TAG.search(str(item.value))
+            if match:
+                found.add(match.group(1).lower())
+    return found
+
+
+def _serials(evidence: Sequence[Evidence]) -> set[str]:
+    return {
+        str(e.value).strip().lower()
+        for e in evidence
+        if e.key and _SERIAL_KEYS.search(e.key) and isinstance(e.value, str)
+    }
+
+
+def _names(device: Device, evidence: Sequence[Evidence]) -> set[str]:
+    names = {n.split(".")[0].lower() for n in device.hostnames}
+    names |= {str(e.value).split(".")[0].lower() for e in evidence if e.signal == Signal.HOSTNAME}
+    return names
+
+
+def _parent(
+    bmc: Device, devices: Sequence[Device], evidence: Mapping[str, Sequence[Evidence]]
+) -> tuple[Device, str, str] | None:
+    tags = _tags(bmc, evidence.get(bmc.id, ()))
+    hosts = [d for d in devices if d.id != bmc.id and d.role != Role.BMC]
+    for tag in sorted(tags):
+        for host in hosts:
+            if tag in _serials(evidence.get(host.id, ())):
+                return host, "serial", tag
+    for tag in sorted(tags):
+        for host in hosts:
+            if tag in _names(host, evidence.get(host.id, ())):
+                return host, "name", tag
+    same_vendor = [
+        d
+        for d in hosts
+        if d.category in _HOSTS and not d.virtual and bmc.vendor and d.vendor == bmc.vendor
+    ]
+    if len(same_vendor) == 1:
+        return same_vendor[0], "only_candidate", bmc.vendor or ""
+    return None
+
+
+def link_controllers(
+    devices: Sequence[Device],
+    evidence: Mapping[str, Sequence[Evidence]],
+    lang: Language = Language.EN,
+) -> list[Device]:
+    """Devices with each controller's ``parent_id`` set when its server is found."""
+    out: list[Device] = []
+    parents: dict[str, Device] = {}
+    for device in devices:
+        if device.role != Role.BMC or device.parent_id:
+            out.append(device)
+            continue
+        found = _parent(device, devices, evidence)
+        if found is None:
+            out.append(device)
+            continue
+        host, how, value = found
+        params = {"parent": host.hostnames[0] if host.hostnames else host.id, "how": how}
+        note = messages.reason("classify.bmc_parent", {**params, "value": value}, lang)
+        out.append(
+            device.model_copy(update={"parent_id": host.id, "reasons": [*device.reasons, note]})
+        )
+        parents[host.id] = host
+    # A physical server with a management controller is rack (or tower) hardware.
+    return [
+        d.model_copy(update={"form_factor": FormFactor.RACK})
+        if d.id in parents and d.form_factor is None and not d.virtual
+        else d
+        for d in out
+    ]
