@@ -1,0 +1,411 @@
+"""Merge: observations in, devices out (DESIGN §5). Pure; no network, no clock.
+
+Observations are tied into one device when they share an identifier, strongest first: a
+serial number, a universally administered MAC, a DHCP client-id, a randomized MAC (only within
+this run), then a non-generic mDNS/NetBIOS/DHCP/LLMNR name. Evidence that names another MAC
+of the same device ties it too: a Synology ``mac_address=a|b`` TXT, a D-Link ``mac=`` TXT, a
+NetBIOS node-status unit id, an LLDP chassis MAC. Never the IP alone: an observation that
+carries only an IP joins the device holding that IP, and becomes a device of its own only
+when nothing else holds it (a routed host seen through nmap).
+
+A MAC that answered ARP for many addresses is a router doing proxy ARP: it is flagged
+``proxy_arp`` and those answers neither give it the addresses nor pull other evidence in.
+
+Device ids are ``dev-`` and 12 hex digits of the SHA-256 of the strongest stable identifier
+(serial, else the lowest universal MAC, else the DHCP client-id, else the name, else — for a
+routed host with nothing else — the IP). With ``previous_devices``, a device sharing a stable
+identifier with a previous one keeps its id and first sighting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum
+
+from scopeaudit import oui
+from scopeaudit.macaddr import is_mac, is_multicast, normalize_mac
+from scopeaudit.models import Device, Observation, ObservationKind, Reason
+
+# A MAC answering ARP for this many distinct addresses is doing proxy ARP (a router), not a
+# multi-address host: servers rarely carry more than a couple of aliases on one interface.
+PROXY_ARP_MIN_ADDRESSES = 3
+# A MAC announcing this many different host names speaks for others (an mDNS gateway).
+REFLECTOR_MIN_NAMES = 3
+_PROXY_HOWS = frozenset({"arp-reply", "neighbour-cache", "router-table"})
+_NAME_ORIGINS = frozenset({"dhcp", "mdns", "nbns", "llmnr"})
+_MAC_TXT_KEYS = ("mac_address", "mac")
+# Factory names shared by every unit of a product or OS: they tell nothing about which unit.
+_GENERIC_NAMES = frozenset(
+    {
+        "",
+        "localhost",
+        "localhost.localdomain",
+        "_gateway",
+        "android",
+        "iphone",
+        "ipad",
+        "macbook",
+        "unknown",
+        "raspberrypi",
+        "ubuntu",
+        "debian",
+        "dhcp",
+        "host",
+        "device",
+        "router",
+        "switch",
+        "localcam",
+        "espressif",
+        "esp",
+        "workgroup",
+        "mshome",
+        "printer",
+    }
+)
+_GENERIC_PATTERNS = (
+    re.compile(r"^android[-_]?[0-9a-f]*$"),
+    re.compile(r"^[0-9a-f]{12}$"),  # a bare MAC as a name
+    re.compile(r"^(galaxy|iphone|ipad|pixel)[-_ ]?\w{0,4}$"),
+)
+
+
+class Weight(IntEnum):
+    """How far an identifier can be trusted to name one device."""
+
+    IP = 10
+    NAME = 50
+    RANDOM_MAC = 60
+    CLIENT_ID = 80
+    MAC = 90
+    SERIAL = 100
+
+
+Key = tuple[Weight, str]
+
+
+def normalize_name(name: str) -> str:
+    """The comparison form of a host name: lower case, without ``.local`` or a trailing dot."""
+    value = name.strip().rstrip(".").lower()
+    return value.removesuffix(".local")
+
+
+def is_generic_name(name: str) -> bool:
+    """True for names every unit of a product or OS carries (``raspberrypi``, ``android-…``)."""
+    value = normalize_name(name)
+    if value in _GENERIC_NAMES:
+        return True
+    return any(pattern.match(value) for pattern in _GENERIC_PATTERNS)
+
+
+def _mac_key(text: str) -> Key | None:
+    if not is_mac(text):
+        return None
+    mac = normalize_mac(text)
+    if is_multicast(mac) or mac == "00:00:00:00:00:00":
+        return None
+    weight = Weight.RANDOM_MAC if oui.is_randomized(mac) else Weight.MAC
+    return (weight, mac)
+
+
+def _macs_in(value: str) -> list[Key]:
+    keys = (_mac_key(part) for part in re.split(r"[|,; ]+", value) if part)
+    return [key for key in keys if key is not None]
+
+
+def identity_keys(observation: Observation) -> list[Key]:
+    """The identifiers an observation carries, strongest first (no IP: that is not identity)."""
+    keys: list[Key] = []
+    if observation.kind is ObservationKind.TTL:
+        # The TTL belongs to the sender's IP stack; the MAC may be the router that forwarded it.
+        return keys
+    if observation.mac:
+        key = _mac_key(observation.mac)
+        if key is not None:
+            keys.append(key)
+    data = observation.data
+    kind = observation.kind
+    if kind is ObservationKind.DHCP and data.get("client_id"):
+        keys.append((Weight.CLIENT_ID, str(data["client_id"]).lower()))
+    elif kind is ObservationKind.HOSTNAME and data.get("origin") in _NAME_ORIGINS:
+        if observation.mac and not is_generic_name(str(data.get("name", ""))):
+            keys.append((Weight.NAME, normalize_name(str(data["name"]))))
+    elif kind is ObservationKind.MDNS_SERVICE:
+        txt = data.get("txt") or {}
+        for txt_key in _MAC_TXT_KEYS:
+            if isinstance(txt.get(txt_key), str):
+                keys += _macs_in(txt[txt_key])
+        if isinstance(txt.get("serial"), str) and txt["serial"].strip():
+            keys.append((Weight.SERIAL, txt["serial"].strip()))
+    elif kind is ObservationKind.NBNS and data.get("unit_id"):
+        key = _mac_key(str(data["unit_id"]))
+        if key is not None:
+            keys.append(key)
+    elif kind is ObservationKind.LLDP:
+        key = _mac_key(str(data.get("chassis_id", "")))
+        if key is not None:
+            keys.append(key)
+        serial = (data.get("med") or {}).get("serial")
+        if isinstance(serial, str) and serial.strip("\x00 "):
+            keys.append((Weight.SERIAL, serial.strip("\x00 ")))
+    elif kind is ObservationKind.SSDP:
+        serial = (data.get("description") or {}).get("serialNumber")
+        if isinstance(serial, str) and serial.strip():
+            keys.append((Weight.SERIAL, serial.strip()))
+    return list(dict.fromkeys(keys))
+
+
+@dataclass
+class _Group:
+    members: list[int] = field(default_factory=list)
+    keys: set[Key] = field(default_factory=set)
+
+
+class _UnionFind:
+    def __init__(self, size: int) -> None:
+        self.parent = list(range(size))
+        self.serials: list[set[str]] = [set() for _ in range(size)]
+
+    def find(self, item: int) -> int:
+        while self.parent[item] != item:
+            self.parent[item] = self.parent[self.parent[item]]
+            item = self.parent[item]
+        return item
+
+    def union(self, a: int, b: int, *, guarded: bool = False) -> None:
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a == root_b:
+            return
+        serials_a, serials_b = self.serials[root_a], self.serials[root_b]
+        # A weak tie (a name) never joins two devices that report different serial numbers.
+        if guarded and serials_a and serials_b and not serials_a & serials_b:
+            return
+        self.parent[root_b] = root_a
+        serials_a |= serials_b
+
+
+def _reflectors(observations: Sequence[Observation], keys_of: list[list[Key]]) -> set[str]:
+    """MACs announcing many hosts' names: mDNS gateways and reflectors, whose names don't tie."""
+    names: dict[str, set[str]] = defaultdict(set)
+    for observation, keys in zip(observations, keys_of, strict=True):
+        if observation.mac:
+            names[observation.mac] |= {value for weight, value in keys if weight is Weight.NAME}
+    return {mac for mac, found in names.items() if len(found) >= REFLECTOR_MIN_NAMES}
+
+
+def merge(
+    observations: Sequence[Observation], previous_devices: Iterable[Device] | None = None
+) -> list[Device]:
+    """Devices built from ``observations``; ``evidence`` indexes into that sequence."""
+    count = len(observations)
+    keys_of = [identity_keys(o) for o in observations]
+    reflectors = _reflectors(observations, keys_of)
+    for observation, keys in zip(observations, keys_of, strict=True):
+        if observation.mac in reflectors:
+            keys[:] = [key for key in keys if key[0] is not Weight.NAME]
+    proxy_macs = _proxy_arp_macs(observations)
+    finder = _UnionFind(count)
+    for index, keys in enumerate(keys_of):
+        finder.serials[index] = {value for weight, value in keys if weight is Weight.SERIAL}
+
+    # Strong identifiers first, names last and guarded, so serials are known when names tie.
+    owner: dict[Key, int] = {}
+    for strong in (True, False):
+        for index, keys in enumerate(keys_of):
+            for key in keys:
+                if (key[0] > Weight.NAME) != strong:
+                    continue
+                if key in owner:
+                    finder.union(owner[key], index, guarded=not strong)
+                else:
+                    owner[key] = index
+
+    # Addresses: which group holds which IP (from observations that carry a MAC).
+    holders: dict[str, dict[int, datetime]] = defaultdict(dict)
+    for index, observation in enumerate(observations):
+        if observation.ip and keys_of[index] and not _is_proxied(observation, proxy_macs):
+            root = finder.find(index)
+            seen = holders[observation.ip].get(root)
+            if seen is None or observation.time > seen:
+                holders[observation.ip][root] = observation.time
+    ip_groups: dict[str, int] = {}
+    placed: dict[int, int] = {}  # observation → representative
+    for index, observation in enumerate(observations):
+        if keys_of[index]:
+            placed[index] = finder.find(index)
+        elif observation.ip:
+            owners = holders.get(observation.ip)
+            if owners:  # the group that held the address most recently
+                placed[index] = max(owners.items(), key=lambda item: item[1])[0]
+            elif observation.kind is not ObservationKind.TTL:
+                # Nothing else holds it: a routed host (nmap) is a device of its own.
+                placed[index] = ip_groups.setdefault(observation.ip, index)
+
+    groups: dict[int, _Group] = defaultdict(_Group)
+    for index, representative in placed.items():
+        root = finder.find(representative)
+        groups[root].members.append(index)
+        groups[root].keys.update(keys_of[index])
+
+    previous = list(previous_devices or [])
+    devices = [
+        _device(observations, group, proxy_macs, previous)
+        for group in sorted(groups.values(), key=lambda g: g.members[0])
+    ]
+    return _unique_ids(devices)
+
+
+def _proxy_arp_macs(observations: Sequence[Observation]) -> set[str]:
+    addresses: dict[str, set[str]] = defaultdict(set)
+    for observation in observations:
+        if (
+            observation.kind is ObservationKind.ADDRESS
+            and observation.data.get("how") in _PROXY_HOWS
+            and observation.mac
+            and observation.ip
+        ):
+            addresses[observation.mac].add(observation.ip)
+    return {mac for mac, ips in addresses.items() if len(ips) >= PROXY_ARP_MIN_ADDRESSES}
+
+
+def _is_proxied(observation: Observation, proxy_macs: set[str]) -> bool:
+    """An ARP answer a proxy-ARP router gave for someone else's address."""
+    return (
+        observation.mac in proxy_macs
+        and observation.kind is ObservationKind.ADDRESS
+        and observation.data.get("how") in _PROXY_HOWS
+    )
+
+
+def _strongest(keys: set[Key], hostnames: list[str], ips: list[str]) -> tuple[str, str | None]:
+    """(basis, value) of the identifier the id derives from; randomized MACs only last."""
+    for weight, basis in (
+        (Weight.SERIAL, "serial"),
+        (Weight.MAC, "mac"),
+        (Weight.CLIENT_ID, "client_id"),
+        (Weight.NAME, "name"),
+    ):
+        values = sorted(value for w, value in keys if w is weight)
+        if values:
+            return basis, values[0]
+    names = sorted(normalize_name(n) for n in hostnames if not is_generic_name(n))
+    if names:  # e.g. the PTR name of a routed host: steadier than its address
+        return "name", names[0]
+    if ips:
+        return "ip", ips[0]
+    randoms = sorted(value for w, value in keys if w is Weight.RANDOM_MAC)
+    return ("random_mac", randoms[0]) if randoms else ("none", None)
+
+
+def _stable(keys: set[Key]) -> set[Key]:
+    return {key for key in keys if key[0] is not Weight.RANDOM_MAC}
+
+
+def _device(
+    observations: Sequence[Observation],
+    group: _Group,
+    proxy_macs: set[str],
+    previous: list[Device],
+) -> Device:
+    members = sorted(group.members)
+    chosen = [observations[i] for i in members]
+    macs = sorted({w_v[1] for w_v in group.keys if w_v[0] in (Weight.MAC, Weight.RANDOM_MAC)})
+    macs += sorted({o.mac for o in chosen if o.mac and o.mac not in macs})
+    universal = sorted(value for weight, value in group.keys if weight is Weight.MAC)
+    ips = sorted(
+        {o.ip for o in chosen if o.ip and not _is_proxied(o, proxy_macs)},
+        key=lambda ip: tuple(int(part) for part in ip.split(".")),
+    )
+    hostnames = list(
+        dict.fromkeys(
+            str(o.data["name"])
+            for o in chosen
+            if o.kind is ObservationKind.HOSTNAME and o.data.get("name")
+        )
+    )
+    basis, value = _strongest(group.keys, hostnames, ips)
+    reasons = []
+    if basis in ("ip", "random_mac", "none"):
+        reasons.append(
+            Reason(
+                code="identity.weak",
+                params={"basis": basis},
+                text=f"no stable identifier: the id derives from the {basis.replace('_', ' ')}",
+            )
+        )
+    device_id = "dev-" + hashlib.sha256(f"{basis}:{value}".encode()).hexdigest()[:12]
+    first_seen = min(o.time for o in chosen)
+    match = _previous_match(group.keys, previous)
+    if match is not None:
+        device_id = match.id
+        if match.first_seen is not None:
+            first_seen = min(first_seen, match.first_seen)
+    return Device(
+        id=device_id,
+        macs=macs,
+        ips=ips,
+        hostnames=hostnames,
+        vendor=_vendor(universal, chosen),
+        randomized_mac=not universal and any(oui.is_randomized(m) for m in macs),
+        scanner=any(
+            o.kind is ObservationKind.INTERFACE and o.data.get("scanner") is True for o in chosen
+        ),
+        proxy_arp=any(mac in proxy_macs for mac in macs),
+        first_seen=first_seen,
+        last_seen=max(o.time for o in chosen),
+        evidence=members,
+        reasons=reasons,
+    )
+
+
+def _vendor(universal: list[str], chosen: list[Observation]) -> str | None:
+    for mac in universal:
+        vendor = oui.vendor_of(mac)
+        if vendor is not None:
+            return vendor
+    for observation in chosen:  # nmap's own table, for MACs our data does not know
+        reported = observation.data.get("vendor")
+        if observation.kind is ObservationKind.ADDRESS and isinstance(reported, str):
+            return oui.canonical_vendor(reported)
+    return None
+
+
+def _previous_keys(device: Device) -> set[Key]:
+    keys: set[Key] = set()
+    for mac in device.macs:
+        key = _mac_key(mac)
+        if key is not None:
+            keys.add(key)
+    if device.randomized_mac or not any(k[0] is Weight.MAC for k in keys):
+        keys |= {
+            (Weight.NAME, normalize_name(n)) for n in device.hostnames if not is_generic_name(n)
+        }
+    return _stable(keys)
+
+
+def _previous_match(keys: set[Key], previous: list[Device]) -> Device | None:
+    """The previous device sharing the strongest stable identifier with this group."""
+    stable = _stable(keys)
+    best: tuple[int, Device] | None = None
+    for device in previous:
+        shared = stable & _previous_keys(device)
+        if shared:
+            score = max(weight for weight, _ in shared)
+            if best is None or score > best[0]:
+                best = (score, device)
+    return best[1] if best else None
+
+
+def _unique_ids(devices: list[Device]) -> list[Device]:
+    """Two groups can match the same previous device: only the first keeps its id."""
+    seen: set[str] = set()
+    for device in devices:
+        if device.id in seen:
+            basis = ",".join(device.macs + device.ips + device.hostnames) or str(device.evidence)
+            device.id = "dev-" + hashlib.sha256(f"split:{basis}".encode()).hexdigest()[:12]
+        seen.add(device.id)
+    return devices
