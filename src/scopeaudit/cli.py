@@ -75,7 +75,7 @@ app.add_typer(contract_app, name="contract")
 
 @contract_app.command("check")
 def contract_check(
-    file: Annotated[Path, typer.Argument(help="The contract YAML file.")],
+    file: Annotated[Path, typer.Argument(help="The contract YAML file.", readable=False)],
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="text or json.")
     ] = OutputFormat.TEXT,

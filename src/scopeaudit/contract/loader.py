@@ -68,6 +68,7 @@ _CUSTOM = frozenset(
         "cidr_host_bits",
         "duration",
         "category_unknown",
+        "category",
         "currency",
         "presence_key",
         "blank_text",
@@ -171,7 +172,11 @@ def _problem(name: str, root: yaml.Node, item: Any, lang: Language) -> Problem:
         else:
             hint = text(ERRORS, "unknown_key.allowed", lang, allowed=", ".join(allowed))
         return _at(name, node, loc, text(ERRORS, "unknown_key", lang, key=key, hint=hint))
-    node = (key_node_at(root, loc) if on_key else None) or node_at(root, loc)[0]
+    node, used = node_at(root, loc)
+    if on_key:
+        node = key_node_at(root, loc) or node
+    elif all(isinstance(part, int) for part in loc[used:]):
+        loc = loc[:used]  # a lone scalar taken as a one-item list: name it as written
     got = _describe(item.get("input"), lang)
     if kind in _CUSTOM:  # our own validators: the type is the message code
         params = {**ctx, "got": ctx.get("got", got)}

@@ -166,6 +166,10 @@ ERRORS: Catalog = {
         FR: "durée invalide {got} ; attendu : un nombre suivi de m, h, d ou w (4h, 2d, 30m)",
         EN: "not a duration {got}; expected a number then m, h, d or w (4h, 2d, 30m)",
     },
+    "category": {
+        FR: "catégorie inconnue {got} ; choisissez : {expected}",
+        EN: "unknown category {got}; choose one of {expected}",
+    },
     "category_unknown": {
         FR: "« unknown » n'est pas une catégorie déclarable ; choisissez : {expected}",
         EN: "'unknown' cannot be declared; choose one of {expected}",

@@ -126,11 +126,16 @@ def format_duration(value: timedelta) -> str:
     return f"{minutes}m"
 
 
-def _declarable(value: Category) -> Category:
-    if value is Category.UNKNOWN:
-        expected = ", ".join(c.value for c in Category if c is not Category.UNKNOWN)
-        raise PydanticCustomError("category_unknown", "unknown not allowed", {"expected": expected})
-    return value
+_DECLARABLE = [c.value for c in Category if c is not Category.UNKNOWN]
+
+
+def _declarable(value: object) -> object:
+    """A category a contract may declare: any of the taxonomy but ``unknown``."""
+    if not isinstance(value, str) or value in _DECLARABLE:
+        return value
+    expected = ", ".join(_DECLARABLE)
+    code = "category_unknown" if value == Category.UNKNOWN.value else "category"
+    raise PydanticCustomError(code, "not a declarable category", {"expected": expected})
 
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -167,7 +172,7 @@ MacPrefix = Annotated[str, AfterValidator(_mac_prefix)]
 IPv4 = Annotated[IPv4Address, BeforeValidator(_ipv4)]
 Cidr = Annotated[IPv4Network, BeforeValidator(_cidr)]
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
-DeclaredCategory = Annotated[Category, AfterValidator(_declarable)]
+DeclaredCategory = Annotated[Category, BeforeValidator(_declarable)]
 Money = Annotated[Decimal, Field(ge=0)]
 Currency = Annotated[str, AfterValidator(_currency)]
 PresenceKey = Annotated[str, AfterValidator(_presence_key)]
