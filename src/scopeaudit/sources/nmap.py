@@ -1,0 +1,434 @@
+"""nmap source: host discovery of routed in-scope networks, then a light TCP probe of live hosts.
+
+Capture runs the nmap binary through python-nmap; parsing is pure: hosts, ports and OS guesses
+come from ``scopeaudit.sources.nmap_xml``, the TTLs nmap saw from ``ttl_observations`` here.
+
+Safety (DESIGN §7):
+- every target is checked against the ``Scope`` before nmap sees it, the scope's exclusions are
+  passed as ``--exclude`` too, and what nmap reports is filtered through the scope again;
+- ``--scan-delay 100ms`` holds every host at 10 probes/s at most (nmap applies the delay per
+  host), and ``--max-rate`` caps the whole scan;
+- the light probe is SYN (root) or connect (unprivileged) only: no payload reaches any port;
+- ``deep`` adds ``-sV -O`` on the non-printing ports only (``-p`` without them and
+  ``--exclude-ports`` with them), so PRINT_PORTS never receive an application payload.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from ipaddress import IPv4Address, IPv4Network
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+import nmap
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from scopeaudit.models import Observation, ObservationKind, ProbeRecord, SourceOutcome, utc_now
+from scopeaudit.scope import MAX_PROBES_PER_HOST_PER_S, PRINT_PORTS, Scope, without_print_ports
+from scopeaudit.sources.nmap_xml import parse_nmap_xml
+from scopeaudit.taxonomy import Source
+
+# The curated TCP ports: each one tells categories apart (research/fingerprints.md §1.3).
+PROBE_PORTS: tuple[int, ...] = (
+    21,  # ftp: banners of printers, NAS, firewalls
+    22,  # ssh: servers, network gear, NAS
+    23,  # telnet: old network gear, cameras
+    53,  # dns forwarder: routers, firewalls, domain controllers
+    80,  # http: carrier of Server headers and titles (weak alone)
+    135,  # msrpc: Windows
+    139,  # netbios-ssn: Windows, Samba on NAS
+    443,  # https: certificates (ESXi, firewalls, BMCs)
+    445,  # smb: Windows, NAS
+    515,  # lpd: printers (PRINT_PORTS: SYN/connect only)
+    548,  # afp: NAS, old macOS
+    554,  # rtsp: cameras, NVRs
+    631,  # ipp: printers, CUPS (PRINT_PORTS: SYN/connect only)
+    902,  # vmware authd: ESXi (Workstation too)
+    2000,  # cisco-sccp: Cisco phones, CME
+    3389,  # rdp: Windows
+    5000,  # Synology DSM, also macOS AirPlay receiver (the trap)
+    5001,  # Synology DSM https
+    5060,  # sip over tcp: IP phones, PBXs
+    5357,  # wsdapi: Windows, printers, cameras
+    5985,  # winrm: Windows servers
+    7000,  # macOS AirPlay receiver: disambiguates 5000
+    8000,  # Hikvision SDK, ESXi, http-alt
+    8008,  # Google Cast
+    8080,  # http-alt: appliances
+    8291,  # MikroTik Winbox
+    8443,  # https-alt: appliances, controllers
+    9100,  # jetdirect: printers, node_exporter (PRINT_PORTS: SYN/connect only)
+    62078,  # iphone-sync: iPhone, iPad
+)
+
+# nmap's per-host delay between probes that keeps each host at MAX_PROBES_PER_HOST_PER_S.
+SCAN_DELAY_MS = 1000 // MAX_PROBES_PER_HOST_PER_S
+# Packets per second of the whole scan: many hosts in parallel, each one still at 10/s.
+DEFAULT_MAX_RATE = 1000
+
+
+@dataclass(frozen=True)
+class NmapSettings:
+    """How the nmap source probes; the defaults are the documented safe ones."""
+
+    deep: bool = False
+    ports: tuple[int, ...] = PROBE_PORTS
+    max_rate: int = DEFAULT_MAX_RATE
+    scan_delay_ms: int = SCAN_DELAY_MS
+    host_timeout_s: int = 120
+    budget_s: float = 900.0
+    privileged: bool | None = None  # None: decided from the effective user id
+
+
+@dataclass
+class NmapResult:
+    """What the nmap source produced: evidence, the probe log, its outcome and the live hosts."""
+
+    observations: list[Observation] = field(default_factory=list)
+    probes: list[ProbeRecord] = field(default_factory=list)
+    outcome: SourceOutcome = field(
+        default_factory=lambda: SourceOutcome(name=Source.NMAP, ok=False, error="not run")
+    )
+    live: list[str] = field(default_factory=list)
+    raw_xml: list[bytes] = field(default_factory=list, repr=False)  # nmap's own output, per step
+
+
+def is_privileged() -> bool:
+    """Root can send raw SYNs and run OS detection; anyone else gets connect scans."""
+    return os.geteuid() == 0
+
+
+def port_list(ports: Iterable[int]) -> str:
+    """nmap's ``-p`` syntax for ``ports``: sorted, without duplicates, runs as ``a-b``."""
+    runs: list[list[int]] = []
+    for port in sorted(set(ports)):
+        if runs and port == runs[-1][1] + 1:
+            runs[-1][1] = port
+        else:
+            runs.append([port, port])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def _common(settings: NmapSettings, privileged: bool) -> list[str]:
+    # -n: no reverse DNS (a /24 took 28 s with it, DESIGN §9, and it leaks queries off-site).
+    args = [
+        "-n",
+        "--max-rate",
+        str(settings.max_rate),
+        "--host-timeout",
+        f"{settings.host_timeout_s}s",
+    ]
+    args.append("--privileged" if privileged else "--unprivileged")
+    return args
+
+
+def _excludes(scope: Scope) -> list[str]:
+    return ["--exclude", ",".join(str(n) for n in scope.exclude)] if scope.exclude else []
+
+
+def discovery_arguments(scope: Scope, settings: NmapSettings, privileged: bool) -> list[str]:
+    """Host discovery only (``-sn``), no reverse DNS, exclusions passed to nmap as well.
+
+    No ``--scan-delay`` here: discovery sends a host at most four probes (echo, SYN 443,
+    ACK 80, timestamp; or one ARP request on-link) and one retry a timeout later, so no host
+    ever gets 10 in a second, and a delay would only make a /24 take ten times longer.
+    """
+    return ["-sn", *_common(settings, privileged), *_excludes(scope)]
+
+
+def probe_arguments(scope: Scope, settings: NmapSettings, privileged: bool) -> list[str]:
+    """The light probe: SYN (or connect) to the curated ports, nothing else (``-Pn``: the hosts
+    are already known live)."""
+    return [
+        "-sS" if privileged else "-sT",
+        "-Pn",
+        "-p",
+        port_list(settings.ports),
+        "--max-retries",
+        "1",
+        "--scan-delay",
+        f"{settings.scan_delay_ms}ms",
+        "--reason",
+        *_common(settings, privileged),
+        *_excludes(scope),
+    ]
+
+
+def deep_arguments(scope: Scope, settings: NmapSettings, privileged: bool) -> list[str]:
+    """Service (and, as root, OS) detection on the non-printing ports only."""
+    ports = without_print_ports(settings.ports)
+    args = ["-sS" if privileged else "-sT", "-sV"]
+    if privileged:
+        args += ["-O", "--osscan-limit"]
+    return [
+        *args,
+        "-Pn",
+        "-p",
+        port_list(ports),
+        "--exclude-ports",
+        port_list(PRINT_PORTS),
+        "--max-retries",
+        "1",
+        "--scan-delay",
+        f"{settings.scan_delay_ms}ms",
+        "--reason",
+        *_common(settings, privileged),
+        *_excludes(scope),
+    ]
+
+
+def initial_ttl(ttl: int) -> int:
+    """The smallest usual initial TTL (32, 64, 128, 255) at or above ``ttl``."""
+    return next((start for start in (32, 64, 128, 255) if ttl <= start), 255)
+
+
+def ttl_observations(content: bytes, *, vantage: str, time: datetime) -> list[Observation]:
+    """One TTL observation per live host from nmap's ``reason_ttl`` (pure).
+
+    A SYN-ACK or RST of a port scan is preferred to the discovery reply; ARP replies and
+    connect scans carry no TTL (nmap writes 0) and give none.
+    """
+    try:
+        root = fromstring(content)
+    except (DefusedXmlException, ParseError):
+        return []
+    found: list[Observation] = []
+    for host in root.findall("host"):
+        status = host.find("status")
+        if status is None or status.get("state") != "up":
+            continue
+        ip = next(
+            (a.get("addr") for a in host.findall("address") if a.get("addrtype") == "ipv4"), None
+        )
+        if ip is None:
+            continue
+        candidates = [p.find("state") for p in host.findall("ports/port")]
+        values = [_ttl_of(s.get("reason_ttl")) for s in candidates if s is not None]
+        values.append(_ttl_of(status.get("reason_ttl")))
+        ttl = next((v for v in values if v > 0), 0)
+        if ttl <= 0:
+            continue
+        start = initial_ttl(ttl)
+        found.append(
+            Observation(
+                source=Source.NMAP,
+                kind=ObservationKind.TTL,
+                time=time,
+                vantage=vantage,
+                ip=ip,
+                data={"ttl": ttl, "initial": start, "hops": start - ttl},
+            )
+        )
+    return found
+
+
+def _ttl_of(value: str | None) -> int:
+    return int(value) if value is not None and value.isdigit() and int(value) <= 255 else 0
+
+
+def _without_table_service(observation: Observation) -> Observation:
+    """Without ``-sV`` nmap names a port from its services table (9100 is "jetdirect" even for
+    node_exporter): that guess is not evidence, so the light probe drops it."""
+    if observation.kind is not ObservationKind.PORT or "service" not in observation.data:
+        return observation
+    data = {k: v for k, v in observation.data.items() if k != "service"}
+    return observation.model_copy(update={"data": data})
+
+
+class _Run:
+    """One nmap invocation: arguments in, XML out; never raises."""
+
+    def __init__(self, scanner: Any, deadline: float) -> None:
+        self.scanner = scanner
+        self.deadline = deadline
+
+    def __call__(self, targets: Sequence[str], arguments: list[str]) -> tuple[bytes, str | None]:
+        remaining = int(self.deadline - time.monotonic())
+        if remaining <= 0:
+            return b"", "nmap: the time budget ran out before this step"
+        # Targets go through a file: a long list must not hit the command line's limit.
+        with tempfile.NamedTemporaryFile("w", prefix="scopeaudit-nmap-", suffix=".txt") as handle:
+            handle.write("\n".join(targets) + "\n")
+            handle.flush()
+            try:
+                self.scanner.scan(
+                    hosts=f"-iL {handle.name}",
+                    arguments=" ".join(arguments),
+                    timeout=remaining,
+                )
+            except nmap.PortScannerTimeout:
+                return b"", f"nmap: stopped after its {remaining} s budget"
+            except nmap.PortScannerError as error:
+                output = _as_bytes(self.scanner.get_nmap_last_output())
+                if b"<nmaprun" in output and b"</nmaprun>" in output:
+                    return output, None
+                return b"", "nmap: " + (str(error).strip().splitlines() or ["failed"])[0]
+            except OSError as error:
+                return b"", f"nmap could not run: {error.strerror or error}"
+        return _as_bytes(self.scanner.get_nmap_last_output()), None
+
+
+def _as_bytes(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    return str(value or "").encode("utf-8")
+
+
+def _inside(scope: Scope, network: IPv4Network) -> bool:
+    return any(network.subnet_of(n.cidr) for n in scope.networks)
+
+
+def run_nmap(
+    scope: Scope,
+    *,
+    discover: Sequence[IPv4Network] = (),
+    hosts: Sequence[str] = (),
+    settings: NmapSettings | None = None,
+    vantage: str = "nmap",
+) -> NmapResult:
+    """Discover live hosts on ``discover`` (routed networks), then probe them and ``hosts``.
+
+    Every address is checked against ``scope``; a network not inside it is skipped and named in
+    the outcome. Failures (nmap missing, budget spent) are the outcome's one-line error.
+    """
+    settings = settings or NmapSettings()
+    started = time.monotonic()
+    result = NmapResult()
+    problems: list[str] = []
+    privileged = is_privileged() if settings.privileged is None else settings.privileged
+
+    def finish(ok: bool) -> NmapResult:
+        detail: dict[str, Any] = {
+            "privileged": privileged,
+            "deep": settings.deep,
+            "hosts_up": len(result.live),
+        }
+        result.outcome = SourceOutcome(
+            name=Source.NMAP,
+            ok=ok and not problems,
+            error="; ".join(problems) if problems else None,
+            duration_s=round(time.monotonic() - started, 3),
+            detail=detail,
+        )
+        return result
+
+    if shutil.which("nmap") is None:
+        problems.append("nmap is not installed (Debian: apt-get install nmap)")
+        return finish(False)
+    try:
+        scanner = nmap.PortScanner()
+    except nmap.PortScannerError as failure:
+        problems.append(f"nmap cannot be used: {str(failure).strip().splitlines()[0]}")
+        return finish(False)
+    run = _Run(scanner, started + settings.budget_s)
+    seen_addresses: set[tuple[str | None, str | None]] = set()
+
+    def keep(observations: Iterable[Observation]) -> None:
+        for obs in observations:
+            if obs.ip is not None and not scope.allows(obs.ip):
+                continue  # nmap reported something the scope does not cover: never kept
+            if obs.kind is ObservationKind.ADDRESS:
+                if (obs.ip, obs.mac) in seen_addresses:
+                    continue
+                seen_addresses.add((obs.ip, obs.mac))
+            result.observations.append(obs)
+
+    live: list[str] = []
+    nets = [n for n in discover if _inside(scope, n)]
+    problems.extend(
+        f"{n} is not inside the scope: not probed" for n in discover if not _inside(scope, n)
+    )
+    if nets:
+        arguments = discovery_arguments(scope, settings, privileged)
+        count = sum(scope.target_count(n) for n in nets)
+        result.probes.append(_record("nmap host discovery", nets, count, settings, arguments))
+        output, failed = run([str(n) for n in nets], arguments)
+        if failed:
+            problems.append(failed)
+        result.raw_xml.append(output)
+        parsed = parse_nmap_xml(
+            output, vantage=vantage, fallback_time=utc_now(), source=Source.NMAP
+        )
+        keep(parsed.observations)
+        keep(ttl_observations(output, vantage=vantage, time=utc_now()))
+        live.extend(o.ip for o in parsed.observations if o.ip and o.kind is ObservationKind.ADDRESS)
+
+    for text in hosts:
+        try:
+            address = str(IPv4Address(text))
+        except ValueError:
+            problems.append(f"{text!r} is not an IPv4 address: not probed")
+            continue
+        if scope.allows(address):
+            live.append(address)
+    result.live = sorted({a for a in live if scope.allows(a)}, key=IPv4Address)
+    if not result.live:
+        return finish(True)
+
+    steps: list[tuple[str, list[str]]] = [
+        ("nmap port probe", probe_arguments(scope, settings, privileged))
+    ]
+    if settings.deep:
+        steps.append(("nmap service/os detection", deep_arguments(scope, settings, privileged)))
+    targets = result.live
+    for action, arguments in steps:
+        if not targets:
+            break
+        result.probes.append(_record(action, targets, len(targets), settings, arguments))
+        output, failed = run(targets, arguments)
+        if failed:
+            problems.append(failed)
+            continue
+        result.raw_xml.append(output)
+        parsed = parse_nmap_xml(
+            output, vantage=vantage, fallback_time=utc_now(), source=Source.NMAP
+        )
+        if parsed.error:
+            problems.append(f"nmap output unreadable: {parsed.error}")
+        observations = parsed.observations
+        if "-sV" not in arguments:
+            observations = [_without_table_service(o) for o in observations]
+        keep(observations)
+        keep(ttl_observations(output, vantage=vantage, time=utc_now()))
+        # Service and OS detection only where something answered: a host with every port
+        # closed or filtered has nothing to identify and would only cost time.
+        targets = _with_open_port(observations)
+    return finish(True)
+
+
+def _with_open_port(observations: Iterable[Observation]) -> list[str]:
+    hosts = {
+        o.ip
+        for o in observations
+        if o.kind is ObservationKind.PORT
+        and o.ip
+        and o.data.get("state") == "open"
+        and o.data.get("port") not in PRINT_PORTS
+    }
+    return sorted(hosts, key=IPv4Address)
+
+
+def _record(
+    action: str,
+    targets: Sequence[object],
+    count: int,
+    settings: NmapSettings,
+    arguments: list[str],
+) -> ProbeRecord:
+    shown = ", ".join(str(t) for t in targets[:16]) + (" …" if len(targets) > 16 else "")
+    return ProbeRecord(
+        source=Source.NMAP,
+        action=action,
+        targets=shown,
+        started_at=utc_now(),
+        count=count,
+        rate_pps=float(settings.max_rate),
+        detail="nmap " + " ".join(arguments),
+    )

@@ -1,0 +1,259 @@
+"""The nmap source: pure parts on recorded nmap XML, then the real nmap in a namespace site.
+
+The recorded files in data/ were written by this source against tests/sources/sa7_netns.py's
+site (far = 10.97.20.50 behind the router, listeners on 22, 80, 631 and 9100).
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from ipaddress import IPv4Network
+from pathlib import Path
+
+import pytest
+
+from scopeaudit.models import Observation, ObservationKind
+from scopeaudit.scope import PRINT_PORTS, Scope
+from scopeaudit.sources.nmap import (
+    PROBE_PORTS,
+    NmapResult,
+    NmapSettings,
+    deep_arguments,
+    discovery_arguments,
+    initial_ttl,
+    port_list,
+    probe_arguments,
+    run_nmap,
+    ttl_observations,
+)
+from scopeaudit.taxonomy import Source
+
+from .sa7_netns import (
+    BRANCH,
+    EXCL_IP,
+    EXCL_MAC,
+    EXCLUDED,
+    FAR_IP,
+    LAN,
+    NEAR_IP,
+    FrameCounter,
+    Site,
+    poke,
+    site,
+)
+
+DATA = Path(__file__).parent / "data"
+WHEN = datetime(2026, 11, 28, tzinfo=UTC)
+LISTENER = Path(__file__).parent / "sa7_listener.py"
+
+
+def scope() -> Scope:
+    return Scope.from_cidrs([LAN, BRANCH], [EXCLUDED])
+
+
+# --- pure parts -------------------------------------------------------------------------------
+
+
+def test_port_list_is_sorted_and_compressed() -> None:
+    assert port_list([9101, 22, 9100, 9102, 22, 80]) == "22,80,9100-9102"
+    assert port_list(PRINT_PORTS) == "515,631,9100-9107"
+
+
+def test_curated_ports_cover_the_category_signals() -> None:
+    for port in (22, 135, 445, 515, 554, 631, 902, 3389, 5000, 7000, 8291, 9100, 62078):
+        assert port in PROBE_PORTS
+    assert len(PROBE_PORTS) == len(set(PROBE_PORTS))
+
+
+def test_discovery_arguments_have_no_reverse_dns_and_the_exclusions() -> None:
+    args = discovery_arguments(scope(), NmapSettings(), privileged=True)
+    assert args[0] == "-sn"
+    assert "-n" in args
+    assert args[args.index("--exclude") + 1] == EXCLUDED
+
+
+def test_light_probe_is_syn_or_connect_only_at_ten_per_second_per_host() -> None:
+    root = probe_arguments(scope(), NmapSettings(), privileged=True)
+    user = probe_arguments(scope(), NmapSettings(), privileged=False)
+    assert "-sS" in root and "-sT" in user
+    for args in (root, user):
+        assert not {"-sV", "-O", "-sC", "-A", "--script"} & set(args)
+        assert args[args.index("--scan-delay") + 1] == "100ms"
+        assert "9100" in args[args.index("-p") + 1]
+
+
+def test_deep_arguments_never_reach_printing_ports() -> None:
+    args = deep_arguments(scope(), NmapSettings(deep=True), privileged=True)
+    assert "-sV" in args and "-O" in args
+    ports = args[args.index("-p") + 1].split(",")
+    assert not {"515", "631"} & set(ports)
+    assert not any(p.startswith("910") for p in ports)
+    assert args[args.index("--exclude-ports") + 1] == "515,631,9100-9107"
+    unprivileged = deep_arguments(scope(), NmapSettings(deep=True), privileged=False)
+    assert "-O" not in unprivileged and "-sT" in unprivileged
+
+
+def test_initial_ttl_rounds_up_to_the_usual_starts() -> None:
+    assert [initial_ttl(t) for t in (30, 63, 64, 65, 127, 200, 255)] == [
+        32,
+        64,
+        64,
+        128,
+        128,
+        255,
+        255,
+    ]
+
+
+def test_ttl_observations_from_recorded_discovery() -> None:
+    found = ttl_observations((DATA / "nmap-discovery.xml").read_bytes(), vantage="eth0", time=WHEN)
+    by_ip = {o.ip: o.data for o in found}
+    assert by_ip[FAR_IP] == {"ttl": 63, "initial": 64, "hops": 1}
+    assert by_ip["10.97.20.1"] == {"ttl": 64, "initial": 64, "hops": 0}
+    assert all(o.source is Source.NMAP and o.kind is ObservationKind.TTL for o in found)
+
+
+def test_ttl_observations_skip_arp_replies_and_garbage() -> None:
+    probe = ttl_observations((DATA / "nmap-probe.xml").read_bytes(), vantage="x", time=WHEN)
+    # The on-link host answered by ARP and RSTs; only the routed host's SYN-ACK carries a TTL
+    # below 64 here, and no TTL is ever 0.
+    assert all(o.data["ttl"] > 0 for o in probe)
+    assert FAR_IP in {o.ip for o in probe}
+    assert ttl_observations(b"<nmaprun><host>", vantage="x", time=WHEN) == []
+    assert ttl_observations(b"not xml", vantage="x", time=WHEN) == []
+
+
+# --- the real nmap in namespaces ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def nmap_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, Path]]:
+    folder = tmp_path_factory.mktemp("sa7-nmap")
+    with site("nm") as net:
+        net.python("far", LISTENER, str(folder), "22", "80", "631", "9100")
+        deadline = time.monotonic() + 10
+        while not (folder / "ready").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        yield net, folder
+
+
+def _ports(result: NmapResult, ip: str) -> dict[int, Observation]:
+    return {
+        int(o.data["port"]): o
+        for o in result.observations
+        if o.kind is ObservationKind.PORT and o.ip == ip and o.data["state"] == "open"
+    }
+
+
+def _bytes_received(folder: Path, port: int) -> tuple[int, int]:
+    path = folder / f"bytes-{port}"
+    if not path.exists():
+        return 0, 0
+    total, connections = path.read_text().split()
+    return int(total), int(connections)
+
+
+@pytest.mark.root
+@pytest.mark.slow
+def test_deep_scan_finds_the_routed_host_its_ports_and_sends_nothing_to_exclusions(
+    nmap_site: tuple[Site, Path],
+) -> None:
+    net, folder = nmap_site
+    counter = FrameCounter(net, "excl", EXCL_IP, EXCL_MAC, folder)
+    result = net.inside(
+        "scan",
+        lambda: run_nmap(
+            scope(),
+            discover=[IPv4Network(LAN), IPv4Network(BRANCH), IPv4Network("203.0.113.0/24")],
+            settings=NmapSettings(deep=True),
+            vantage="eth0",
+        ),
+    )
+    # The public network is outside the scope: named, not probed; everything else ran.
+    assert result.outcome.error is not None and "203.0.113.0/24" in result.outcome.error
+    assert FAR_IP in result.live and NEAR_IP in result.live
+    assert EXCL_IP not in result.live
+    assert all(o.ip != EXCL_IP for o in result.observations)
+    assert all(o.source is Source.NMAP for o in result.observations)
+
+    # Host behind the router: found by discovery, one hop away.
+    ttl = [o for o in result.observations if o.kind is ObservationKind.TTL and o.ip == FAR_IP]
+    assert ttl and ttl[0].data["hops"] == 1
+
+    # The light probe saw every listener, printing ports included, without table guesses.
+    ports = _ports(result, FAR_IP)
+    assert {22, 80, 631, 9100} <= set(ports)
+    light = [
+        o
+        for o in result.observations
+        if o.kind is ObservationKind.PORT and o.ip == FAR_IP and o.data["port"] == 9100
+    ]
+    assert light and all("service" not in o.data for o in light)
+    # Service detection identified the banner on 22.
+    ssh = [
+        o
+        for o in result.observations
+        if o.kind is ObservationKind.PORT and o.data.get("port") == 22 and "product" in o.data
+    ]
+    assert ssh and ssh[0].data["product"] == "OpenSSH"
+    assert any(o.kind is ObservationKind.OS_GUESS for o in result.observations)
+
+    # Probe log: one line per nmap run, with the arguments.
+    actions = [p.action for p in result.probes]
+    assert actions == ["nmap host discovery", "nmap port probe", "nmap service/os detection"]
+    assert "--exclude-ports 515,631,9100-9107" in result.probes[2].detail
+
+    # Zero payload bytes on the printing ports, zero frames to the excluded host...
+    assert _bytes_received(folder, 9100)[0] == 0
+    assert _bytes_received(folder, 631)[0] == 0
+    assert counter.count() == 0
+    # ... and both counters do count (positive controls).
+    poke(net, "scan", EXCL_IP)
+    assert counter.count() > 0
+
+    def send_one_byte() -> None:
+        with socket.create_connection((FAR_IP, 9100), timeout=5) as conn:
+            conn.sendall(b"x")
+        time.sleep(0.3)
+
+    net.inside("scan", send_one_byte)
+    assert _bytes_received(folder, 9100)[0] == 1
+
+
+@pytest.mark.root
+def test_unprivileged_probe_uses_connect_and_sends_no_payload(
+    nmap_site: tuple[Site, Path],
+) -> None:
+    net, folder = nmap_site
+    before = _bytes_received(folder, 631)
+    result = net.inside(
+        "scan",
+        lambda: run_nmap(scope(), hosts=[FAR_IP], settings=NmapSettings(privileged=False)),
+    )
+    assert result.outcome.ok, result.outcome.error
+    assert result.outcome.detail["privileged"] is False
+    assert "-sT" in result.probes[0].detail
+    assert {22, 80, 631, 9100} <= set(_ports(result, FAR_IP))
+    after = _bytes_received(folder, 631)
+    assert after[1] > before[1]  # connect scan: the listener accepted a connection...
+    assert after[0] == before[0]  # ... and got not one byte
+
+
+def test_addresses_outside_the_scope_are_never_probed() -> None:
+    result = run_nmap(scope(), hosts=[EXCL_IP, "192.168.1.1", "not-an-ip"])
+    assert result.live == []
+    assert result.probes == []
+    assert result.outcome.error is not None and "not-an-ip" in result.outcome.error
+
+
+def test_missing_nmap_is_a_failed_outcome_not_an_exception(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    result = run_nmap(scope(), hosts=[NEAR_IP])
+    assert result.outcome.ok is False
+    assert result.outcome.error == "nmap is not installed (Debian: apt-get install nmap)"
+    assert result.observations == [] and result.probes == []
