@@ -12,8 +12,9 @@ A MAC that answered ARP for many addresses is a router doing proxy ARP: it is fl
 ``proxy_arp`` and those answers neither give it the addresses nor pull other evidence in.
 
 Device ids are ``dev-`` and 12 hex digits of the SHA-256 of the strongest stable identifier
-(serial, else the lowest universal MAC, else the DHCP client-id, else the name, else — for a
-routed host with nothing else — the IP). With ``previous_devices``, a device sharing a stable
+(serial, else the lowest universal MAC, else the DHCP client-id, else the name, else a
+randomized MAC, else — for a routed host with nothing else — the IP; the last two are flagged
+with an ``identity.weak`` reason). With ``previous_devices``, a device sharing a stable
 identifier with a previous one keeps its id and first sighting.
 """
 
@@ -295,10 +296,11 @@ def _strongest(keys: set[Key], hostnames: list[str], ips: list[str]) -> tuple[st
     names = sorted(normalize_name(n) for n in hostnames if not is_generic_name(n))
     if names:  # e.g. the PTR name of a routed host: steadier than its address
         return "name", names[0]
-    if ips:
-        return "ip", ips[0]
+    # Android keeps one random MAC per network: steadier than a DHCP-assigned address.
     randoms = sorted(value for w, value in keys if w is Weight.RANDOM_MAC)
-    return ("random_mac", randoms[0]) if randoms else ("none", None)
+    if randoms:
+        return "random_mac", randoms[0]
+    return ("ip", ips[0]) if ips else ("none", None)
 
 
 def _stable(keys: set[Key]) -> set[Key]:

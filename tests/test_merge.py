@@ -1,0 +1,329 @@
+"""Merge rules (DESIGN §5) on hand-made observation lists, one test per rule."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from scopeaudit.merge import is_generic_name, merge
+from scopeaudit.models import Device, Observation, ObservationKind
+from scopeaudit.taxonomy import Source
+
+T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+SYNOLOGY_1 = "00:11:32:aa:bb:01"
+SYNOLOGY_2 = "00:11:32:aa:bb:02"
+DELL = "d0:94:66:00:00:09"
+INTEL = "00:1b:21:00:00:09"
+ROUTER = "70:10:5c:00:00:01"
+RANDOM_1 = "da:a1:19:00:00:01"
+RANDOM_2 = "7e:33:10:00:00:02"
+
+
+def obs(
+    kind: ObservationKind,
+    mac: str | None = None,
+    ip: str | None = None,
+    minutes: int = 0,
+    source: Source = Source.PASSIVE,
+    **data: Any,
+) -> Observation:
+    return Observation(
+        source=source,
+        kind=kind,
+        time=T0 + timedelta(minutes=minutes),
+        vantage="eth0",
+        mac=mac,
+        ip=ip,
+        data=data,
+    )
+
+
+def arp(mac: str, ip: str, minutes: int = 0, how: str = "arp-reply") -> Observation:
+    return obs(ObservationKind.ADDRESS, mac, ip, minutes, source=Source.ARP, how=how)
+
+
+def name(mac: str, value: str, origin: str = "dhcp", ip: str | None = None) -> Observation:
+    return obs(ObservationKind.HOSTNAME, mac, ip, name=value, origin=origin)
+
+
+def by_mac(devices: list[Device], mac: str) -> Device:
+    (found,) = [d for d in devices if mac in d.macs]
+    return found
+
+
+def test_one_mac_one_device_with_vendor_and_evidence() -> None:
+    observations = [
+        arp(DELL, "10.0.0.9"),
+        obs(ObservationKind.PORT, DELL, "10.0.0.9", 1, port=22, proto="tcp", state="open"),
+        arp(INTEL, "10.0.0.10"),
+    ]
+    devices = merge(observations)
+    assert len(devices) == 2
+    dell = by_mac(devices, DELL)
+    assert dell.vendor == "Dell" and dell.ips == ["10.0.0.9"]
+    assert dell.evidence == [0, 1]
+    assert dell.first_seen == T0 and dell.last_seen == T0 + timedelta(minutes=1)
+    assert dell.id.startswith("dev-") and len(dell.id) == 16
+    assert not dell.randomized_mac and not dell.proxy_arp
+
+
+def test_ids_are_stable_and_independent_of_order_and_ip() -> None:
+    first = merge([arp(DELL, "10.0.0.9"), name(DELL, "PC-COMPTA-01")])
+    again = merge([name(DELL, "PC-COMPTA-01"), arp(DELL, "10.0.0.77", 5)])
+    assert first[0].id == again[0].id
+
+
+def test_ip_alone_never_ties_two_macs() -> None:
+    # The address moved from one machine to another: two devices, not one.
+    devices = merge([arp(DELL, "10.0.0.9", 0), arp(INTEL, "10.0.0.9", 30)])
+    assert len(devices) == 2
+
+
+def test_ip_only_observation_joins_the_latest_holder() -> None:
+    late_port = obs(ObservationKind.PORT, None, "10.0.0.9", 40, port=443, proto="tcp", state="open")
+    devices = merge([arp(DELL, "10.0.0.9", 0), arp(INTEL, "10.0.0.9", 30), late_port])
+    assert 2 in by_mac(devices, INTEL).evidence
+    assert 2 not in by_mac(devices, DELL).evidence
+
+
+def test_routed_host_without_mac_is_a_device_with_a_weak_identity() -> None:
+    observations = [
+        obs(ObservationKind.ADDRESS, None, "10.1.0.20", source=Source.NMAP, how="nmap"),
+        obs(
+            ObservationKind.PORT,
+            None,
+            "10.1.0.20",
+            source=Source.NMAP,
+            port=22,
+            proto="tcp",
+            state="open",
+        ),
+    ]
+    (device,) = merge(observations)
+    assert device.macs == [] and device.ips == ["10.1.0.20"]
+    assert [r.code for r in device.reasons] == ["identity.weak"]
+    assert device.reasons[0].params == {"basis": "ip"}
+    named = merge([*observations, name_of_routed("srv-app-01.example.lan")])
+    assert named[0].reasons == []  # the id now derives from the name
+    assert named[0].id != device.id  # a PTR name is steadier than the address
+
+
+def name_of_routed(value: str) -> Observation:
+    return obs(
+        ObservationKind.HOSTNAME, None, "10.1.0.20", source=Source.NMAP, name=value, origin="ptr"
+    )
+
+
+def test_rotated_random_mac_with_the_same_name_stays_one_device() -> None:
+    observations = [
+        name(RANDOM_1, "Lucas-iPhone"),
+        arp(RANDOM_1, "10.0.0.50", 0),
+        obs(
+            ObservationKind.HOSTNAME,
+            RANDOM_2,
+            "10.0.0.51",
+            60,
+            name="Lucas-iPhone.local",
+            origin="mdns",
+        ),
+        arp(RANDOM_2, "10.0.0.51", 60),
+    ]
+    (device,) = merge(observations)
+    assert sorted(device.macs) == sorted([RANDOM_1, RANDOM_2])
+    assert device.randomized_mac
+    assert device.vendor is None  # a random MAC names no manufacturer
+    # The id comes from the name, so the next rotation keeps it.
+    (later,) = merge([name("22:44:66:00:00:03", "Lucas-iPhone")])
+    assert later.id == device.id
+
+
+def test_random_mac_without_a_name_has_a_weak_identity() -> None:
+    (device,) = merge([arp(RANDOM_1, "10.0.0.50")])
+    assert device.randomized_mac
+    assert device.reasons[0].params == {"basis": "random_mac"}
+
+
+def test_synology_txt_ties_its_second_interface() -> None:
+    observations = [
+        arp(SYNOLOGY_1, "10.0.0.6"),
+        arp(SYNOLOGY_2, "10.0.0.7"),
+        obs(
+            ObservationKind.MDNS_SERVICE,
+            SYNOLOGY_1,
+            "10.0.0.6",
+            type="_http._tcp",
+            instance="nas01",
+            host="nas01.local",
+            port=5000,
+            txt={
+                "vendor": "Synology",
+                "model": "DS920+",
+                "mac_address": f"{SYNOLOGY_1}|{SYNOLOGY_2}",
+            },
+        ),
+    ]
+    (device,) = merge(observations)
+    assert device.macs == [SYNOLOGY_1, SYNOLOGY_2]
+    assert device.ips == ["10.0.0.6", "10.0.0.7"]
+    assert device.vendor == "Synology"
+
+
+def test_nbns_unit_id_ties_the_mac() -> None:
+    observations = [
+        arp(DELL, "10.0.0.9"),
+        obs(
+            ObservationKind.NBNS,
+            None,
+            "10.0.0.19",
+            names=[{"name": "PC-01", "suffix": 0, "group": False}],
+            how="node-status",
+            unit_id=DELL,
+        ),
+    ]
+    (device,) = merge(observations)
+    assert device.ips == ["10.0.0.9", "10.0.0.19"]
+
+
+def test_same_dhcp_client_id_from_two_macs() -> None:
+    client_id = "ff00000001000100012a2b2c2d2e2f"
+    observations = [
+        obs(ObservationKind.DHCP, RANDOM_1, None, message_type=1, client_id=client_id),
+        obs(ObservationKind.DHCP, RANDOM_2, None, 90, message_type=1, client_id=client_id),
+    ]
+    (device,) = merge(observations)
+    assert set(device.macs) == {RANDOM_1, RANDOM_2}
+    assert device.reasons == []  # the client-id is a stable identifier
+
+
+def test_same_name_from_two_universal_macs_is_one_laptop() -> None:
+    devices = merge([name(DELL, "LAPTOP-7Q2K"), name(INTEL, "laptop-7q2k.local", "mdns")])
+    assert len(devices) == 1 and set(devices[0].macs) == {DELL, INTEL}
+    assert devices[0].hostnames == ["LAPTOP-7Q2K", "laptop-7q2k.local"]
+
+
+def test_generic_names_never_tie() -> None:
+    assert is_generic_name("raspberrypi") and is_generic_name("android-1a2b3c4d5e6f7a8b")
+    assert is_generic_name("localhost.local") and not is_generic_name("PC-COMPTA-01")
+    devices = merge(
+        [name("b8:27:eb:00:00:01", "raspberrypi"), name("b8:27:eb:00:00:02", "raspberrypi")]
+    )
+    assert len(devices) == 2
+
+
+def test_names_from_queries_or_unnamed_senders_do_not_tie() -> None:
+    # A name with no MAC (say, heard for an address) cannot tie two MACs together.
+    devices = merge(
+        [
+            name(DELL, "PC-01"),
+            obs(ObservationKind.HOSTNAME, None, "10.0.0.9", name="PC-01", origin="mdns"),
+        ]
+    )
+    assert len(devices) == 2
+
+
+def test_a_name_does_not_join_devices_with_different_serials() -> None:
+    def lldp(mac: str, serial: str) -> Observation:
+        return obs(ObservationKind.LLDP, mac, None, chassis_id=mac, med={"serial": serial})
+
+    devices = merge(
+        [
+            lldp(DELL, "SN-1"),
+            name(DELL, "phone-lobby"),
+            lldp(INTEL, "SN-2"),
+            name(INTEL, "phone-lobby"),
+        ]
+    )
+    assert len(devices) == 2
+
+
+def test_mdns_reflector_names_do_not_tie() -> None:
+    gateway = "70:10:5c:00:00:77"
+    observations = [
+        obs(ObservationKind.HOSTNAME, gateway, "10.0.0.1", name=n, origin="mdns")
+        for n in ("printer-a.local", "nas01.local", "macbook-lucas.local")
+    ]
+    observations.append(name(DELL, "nas01"))
+    devices = merge(observations)
+    assert len(devices) == 2
+    assert by_mac(devices, DELL).macs == [DELL]
+
+
+def test_proxy_arp_router_is_flagged_and_keeps_no_borrowed_address() -> None:
+    observations = [arp(ROUTER, f"10.0.0.{host}") for host in (1, 20, 21, 22, 23)]
+    observations.append(obs(ObservationKind.DHCP, ROUTER, "10.0.0.1", message_type=8))
+    observations.append(
+        obs(
+            ObservationKind.PORT,
+            None,
+            "10.0.0.21",
+            source=Source.NMAP,
+            port=22,
+            proto="tcp",
+            state="open",
+        )
+    )
+    devices = merge(observations)
+    router = by_mac(devices, ROUTER)
+    assert router.proxy_arp
+    assert router.ips == ["10.0.0.1"]  # claimed by its own DHCP, not by proxy answers
+    assert set(range(5)) <= set(router.evidence)
+    routed = [d for d in devices if d.ips == ["10.0.0.21"]]
+    assert len(routed) == 1 and routed[0].macs == []
+
+
+def test_ttl_through_a_router_gives_it_no_address() -> None:
+    observations = [
+        arp(ROUTER, "10.0.0.1"),
+        obs(ObservationKind.TTL, ROUTER, "93.184.216.34", ttl=52, initial=64, hops=12),
+        obs(ObservationKind.TTL, ROUTER, "10.0.0.1", ttl=255, initial=255, hops=0),
+    ]
+    (router,) = merge(observations)
+    assert router.ips == ["10.0.0.1"]
+    assert router.evidence == [0, 2]
+
+
+def test_scanner_interface_is_marked() -> None:
+    observations = [
+        obs(
+            ObservationKind.INTERFACE,
+            INTEL,
+            "10.0.0.250",
+            source=Source.HOST,
+            name="eth0",
+            cidr="10.0.0.0/24",
+            scanner=True,
+        ),
+        arp(DELL, "10.0.0.9"),
+    ]
+    devices = merge(observations)
+    assert by_mac(devices, INTEL).scanner and not by_mac(devices, DELL).scanner
+
+
+def test_nmap_vendor_is_the_fallback() -> None:
+    unknown = "fc:ff:ff:00:00:01"  # universal, but in no IEEE block we hold
+    nmap = obs(
+        ObservationKind.ADDRESS,
+        unknown,
+        "10.0.0.3",
+        source=Source.IMPORT,
+        how="nmap",
+        vendor="Huawei Device",
+    )
+    assert merge([nmap])[0].vendor == "Huawei"
+    assert merge([arp(unknown, "10.0.0.3")])[0].vendor is None
+
+
+def test_previous_devices_keep_their_ids_and_first_sighting() -> None:
+    earlier = T0 - timedelta(days=30)
+    previous = [
+        Device(id="dev-000000000001", macs=[DELL], first_seen=earlier),
+        Device(
+            id="dev-000000000002", macs=[RANDOM_1], hostnames=["Lucas-iPhone"], randomized_mac=True
+        ),
+    ]
+    devices = merge([arp(DELL, "10.0.0.99"), name(RANDOM_2, "Lucas-iPhone")], previous)
+    dell = by_mac(devices, DELL)
+    assert dell.id == "dev-000000000001" and dell.first_seen == earlier
+    assert by_mac(devices, RANDOM_2).id == "dev-000000000002"  # matched on its name
+    fresh = merge([arp(INTEL, "10.0.0.98")], previous)
+    assert fresh[0].id not in {"dev-000000000001", "dev-000000000002"}
