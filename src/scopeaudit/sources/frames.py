@@ -766,7 +766,8 @@ def _node_status(rdata: bytes) -> dict[str, Any]:
 
 
 def _ssdp(payload: bytes, ctx: _Context) -> list[Observation]:
-    text = network_text(payload)
+    # Decoded whole (a UDP payload is at most 64 KiB), then capped header by header.
+    text = payload.decode("utf-8", errors="replace")
     lines = text.split("\r\n") if "\r\n" in text else text.split("\n")
     start = lines[0].strip().upper()
     if start.startswith("NOTIFY"):
@@ -781,7 +782,7 @@ def _ssdp(payload: bytes, ctx: _Context) -> list[Observation]:
     for line in lines[1:]:
         name, sep, value = line.partition(":")
         if sep and name.strip():
-            headers.setdefault(name.strip().lower(), value.strip())
+            headers.setdefault(cap(name.strip().lower()), cap(value.strip()))
     data: dict[str, Any] = {"method": method}
     wanted = {"server": "server", "location": "location", target: target, "usn": "usn"}
     wanted["user-agent"] = "user_agent"
