@@ -96,12 +96,13 @@ def contract_check(
     except ValidationFailed as error:
         if output_format is OutputFormat.JSON:
             doc = problems_report(str(file), error.problems)
-            out_console.print(json.dumps(doc, ensure_ascii=False, indent=2), markup=False)
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         _fail(error)
     language = resolve_language(lang, loaded.contract.language)
     report = build_report(loaded.contract, str(file), loaded.sha256, language)
     if output_format is OutputFormat.JSON:
-        out_console.print(json.dumps(report, ensure_ascii=False, indent=2), markup=False)
+        # written directly, not through rich: ":name:" in a contract must not become an emoji
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
         out_console.print(render_text(report, language))
     raise typer.Exit(report["exit_code"])

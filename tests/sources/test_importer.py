@@ -415,3 +415,32 @@ def test_raw_ip_capture_without_ethernet(corpora: Path) -> None:
     observations = observations_of(corpora, "bjnp.pcap")
     assert observations and all(o.mac is None for o in observations)
     assert all(o.kind == ObservationKind.TTL for o in observations)
+
+
+@pytest.mark.corpora
+def test_mutated_real_frames_only_ever_raise_frame_error(corpora: Path) -> None:
+    """Bit flips and cuts in real discovery frames: decoded or counted, never a crash."""
+    import random
+
+    from scopeaudit.sources.frames import FrameError, decode_frame
+    from scopeaudit.sources.importer import read_pcap, read_pcapng
+
+    rng = random.Random(20261128)
+    tried = malformed = 0
+    for name in ("LLDP_and_CDP.pcap", "iphone.pcap", "netbios.pcap", "sg200.pcap", "eapon1.pcap"):
+        content = (corpora / "pcap" / name).read_bytes()
+        reader = read_pcapng if content[:4] == b"\x0a\x0d\x0d\x0a" else read_pcap
+        for _, frame, _ in list(reader(content, NOW))[:60]:
+            for _ in range(8):
+                mutated = bytearray(frame)
+                for _ in range(rng.randint(1, 4)):
+                    mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+                cut = bytes(
+                    mutated[: rng.randrange(len(mutated) + 1)] if rng.random() < 0.3 else mutated
+                )
+                tried += 1
+                try:
+                    decode_frame(cut, 1, time=NOW, vantage="x")
+                except FrameError:
+                    malformed += 1
+    assert tried > 1000 and 0 < malformed < tried
