@@ -303,6 +303,198 @@ def lab_run(
 # --- end of lab ----------------------------------------------------------------------------------
 
 
+# --- classification: explain and decide (owner: classification) ------------------------------
+def _h5_rules_and_lang(rules: list[Path] | None, lang: Language | None) -> tuple[object, Language]:
+    from scopeaudit.classify.rules import load_ruleset
+    from scopeaudit.i18n import resolve_language
+
+    return load_ruleset(rules or []), resolve_language(lang)
+
+
+@app.command("explain")
+def explain_command(
+    snapshot: Annotated[Path, typer.Argument(help="A snapshot JSON file.")],
+    device: Annotated[str, typer.Argument(help="Device id, unique id prefix, MAC or name.")],
+    lang: Annotated[Language | None, typer.Option("--lang", help="fr or en.")] = None,
+    rules: Annotated[
+        list[Path] | None, typer.Option("--rules", help="Extra rules file (repeatable).")
+    ] = None,
+    decisions: Annotated[
+        Path | None, typer.Option("--decisions", help="Decisions file (pins are shown).")
+    ] = None,
+) -> None:
+    """Show a device's evidence, every rule that fired with its weight, and the decision."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from scopeaudit import decisions as decisions_file
+    from scopeaudit.classify.explain import explain, load_snapshot
+    from scopeaudit.classify.messages import MESSAGES
+    from scopeaudit.classify.rules import RuleSet
+    from scopeaudit.i18n import render
+    from scopeaudit.safetext import inert
+
+    try:
+        ruleset, language = _h5_rules_and_lang(rules, lang)
+        assert isinstance(ruleset, RuleSet)
+        snap = load_snapshot(snapshot)
+        chosen = decisions_file.find_device(snap.devices, device, str(snapshot))
+        pins = {}
+        if decisions is not None:
+            pins = decisions_file.load(decisions, required=True, lang=language).pins(snap.devices)
+        result = explain(snap, chosen, ruleset, pins, language)
+    except ScopeauditError as error:
+        _fail(error)
+
+    def msg(code: str, **params: object) -> str:
+        return render(MESSAGES, code, params, language)
+
+    dev = result.device
+    none = msg("explain.none")
+    out_console.print(Text(msg("explain.title", id=dev.id), style="bold"))
+    out_console.print(
+        Text(
+            msg(
+                "explain.identity",
+                macs=", ".join(dev.macs) or none,
+                ips=", ".join(dev.ips) or none,
+                names=inert(", ".join(dev.hostnames)) or none,
+            )
+        )
+    )
+    table = Table(title=msg("explain.evidence"), title_justify="left")
+    for col in ("explain.col.signal", "explain.col.value", "explain.col.observations"):
+        table.add_column(msg(col))
+    for signal_text, value, where in result.evidence:
+        table.add_row(Text(signal_text), Text(inert(value)), Text(where))
+    out_console.print(table if result.evidence else Text(msg("explain.no_evidence")))
+    rules_table = Table(title=msg("explain.rules"), title_justify="left")
+    for col in (
+        "explain.col.rule",
+        "explain.col.signal",
+        "explain.col.value",
+        "explain.col.votes",
+        "explain.col.counted",
+        "explain.col.meaning",
+    ):
+        rules_table.add_column(msg(col))
+    for row in result.rules:
+        counted = msg("explain.yes") if row.counted else msg("explain.no")
+        rules_table.add_row(
+            Text(row.rule),
+            Text(row.signal),
+            Text(inert(row.evidence, 80)),
+            Text(row.votes),
+            Text(counted),
+            Text(row.label),
+        )
+    if result.rules:
+        out_console.print(rules_table)
+    out_console.print(Text(msg("explain.decision"), style="bold"))
+    for item in result.reasons[:3] if result.rules else result.reasons:
+        if item.code.startswith("classify.rule") or item.code == "classify.unsupported":
+            continue
+        out_console.print(Text(f"  {inert(item.text, None)}"))
+    scores = ", ".join(f"{name} {score:.2f}" for name, score in result.scores) or none
+    out_console.print(Text("  " + msg("explain.scores", scores=scores)))
+    out_console.print(
+        Text(
+            "  "
+            + msg(
+                "explain.attributes",
+                vendor=inert(dev.vendor or none),
+                model=inert(dev.model or none),
+                os=inert(dev.os or none),
+                form_factor=dev.form_factor or none,
+                virtual=none if dev.virtual is None else dev.virtual,
+                role=dev.role or none,
+                parent=dev.parent_id or none,
+            )
+        )
+    )
+
+
+@app.command("decide")
+def decide_command(
+    device: Annotated[str, typer.Argument(help="Device id, unique id prefix, MAC or name.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the file).")],
+    pin_category: Annotated[
+        str | None, typer.Option("--pin-category", help="Fix the device's category.")
+    ] = None,
+    pin_name: Annotated[str | None, typer.Option("--pin-name", help="Fix its name.")] = None,
+    action: Annotated[
+        str | None,
+        typer.Option("--action", help="accept, ignore or pending_amendment instead of a pin."),
+    ] = None,
+    author: Annotated[str | None, typer.Option("--author", help="Default: $USER.")] = None,
+    expires: Annotated[
+        str | None, typer.Option("--expires", help="Last day the decision holds (YYYY-MM-DD).")
+    ] = None,
+    decisions: Annotated[
+        Path | None, typer.Option("--decisions", help="Decisions file (default: ./decisions.yaml).")
+    ] = None,
+    contract: Annotated[
+        Path | None, typer.Option("--contract", help="Use the decisions.yaml beside this contract.")
+    ] = None,
+    snapshot: Annotated[
+        Path | None, typer.Option("--snapshot", help="Snapshot in which DEVICE is resolved.")
+    ] = None,
+    lang: Annotated[Language | None, typer.Option("--lang", help="fr or en.")] = None,
+) -> None:
+    """Record a technician's decision about a device (pin its category or name, accept, ignore)."""
+    import datetime as dt
+
+    from pydantic import ValidationError
+
+    from scopeaudit import decisions as decisions_file
+    from scopeaudit.classify.explain import load_snapshot
+    from scopeaudit.errors import UsageError
+    from scopeaudit.i18n import resolve_language
+    from scopeaudit.macaddr import is_locally_administered, is_mac, normalize_mac
+
+    language = resolve_language(lang)
+    path = decisions or decisions_file.default_path(contract)
+    try:
+        if action is None and pin_category is None and pin_name is None:
+            raise UsageError("say what to decide: --pin-category, --pin-name or --action")
+        device_id, macs, names = device, [], []
+        if snapshot is not None:
+            snap = load_snapshot(snapshot)
+            found = decisions_file.find_device(snap.devices, device, str(snapshot))
+            device_id = found.id
+            macs = [m for m in found.macs if not is_locally_administered(m)]
+            names = list(found.hostnames)
+        elif is_mac(device):
+            macs = [normalize_mac(device)]
+        try:
+            entry = decisions_file.Decision.model_validate(
+                {
+                    "device": device_id,
+                    "identifiers": {"macs": macs, "names": names},
+                    "action": action or "pin",
+                    "category": pin_category,
+                    "name": pin_name,
+                    "reason": reason,
+                    "author": author or decisions_file.current_author(),
+                    "date": dt.datetime.now(dt.UTC).date().isoformat(),
+                    "expires": expires,
+                }
+            )
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"]) or "entry"
+            raise UsageError(
+                f"{where}: {str(first['msg']).removeprefix('Value error, ')}"
+            ) from None
+        decisions_file.append(path, entry, language)
+    except ScopeauditError as error:
+        _fail(error)
+    err_console.print(f"{path}: {entry.action.value} {entry.device}", markup=False)
+
+
+# --- end of classification ----------------------------------------------------------------------
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(int(ExitCode.TERMINATED))
 
