@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from scopeaudit.merge import is_generic_name, merge
 from scopeaudit.models import Device, Observation, ObservationKind
+from scopeaudit.sources.importer import import_file
 from scopeaudit.taxonomy import Source
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -327,3 +331,34 @@ def test_previous_devices_keep_their_ids_and_first_sighting() -> None:
     assert by_mac(devices, RANDOM_2).id == "dev-000000000002"  # matched on its name
     fresh = merge([arp(INTEL, "10.0.0.98")], previous)
     assert fresh[0].id not in {"dev-000000000001", "dev-000000000002"}
+
+
+@pytest.mark.corpora
+def test_iot_sentinel_devices_are_found_whole(corpora: Path) -> None:
+    """Each setup capture: the device under test is one device with its MAC, name and vendor."""
+    folder = corpora / "pcap" / "iot-sentinel"
+    rows = (folder / "iotdevice-mac.tsv").read_text().splitlines()[1:]
+    assert len(rows) >= 30
+    for row in rows:
+        _, mac, pcap = row.split("\t")
+        devices = merge(import_file(folder / pcap).observations)
+        mine = [d for d in devices if mac in d.macs]
+        assert len(mine) == 1, (pcap, [d.macs for d in devices])
+        assert not mine[0].randomized_mac and mine[0].vendor is not None, pcap
+    hue = merge(import_file(folder / "HueBridge_Setup-A-1-STA.pcap").observations)
+    bridge = next(d for d in hue if "00:17:88:24:76:ff" in d.macs)
+    assert bridge.vendor == "Philips Lighting"
+    assert {"Philips-hue", "Philips-hue.local"} <= set(bridge.hostnames)
+    assert bridge.ips == ["10.10.10.6"]
+
+
+@pytest.mark.corpora
+def test_imac_sharing_its_connection_is_one_device(corpora: Path) -> None:
+    """iphone.pcap: the iMac's Ethernet MAC and the locally administered MAC of its shared
+    network (macOS Internet Sharing, 192.168.2.1) announce the same name: one device."""
+    devices = merge(import_file(corpora / "pcap" / "iphone.pcap").observations)
+    imac = by_mac(devices, "d8:30:62:56:00:1c")
+    assert "c6:2c:03:60:6a:64" in imac.macs and "192.168.2.1" in imac.ips
+    assert not imac.randomized_mac and imac.vendor == "Apple"
+    phone = by_mac(devices, "c4:61:8b:35:82:a9")
+    assert phone.hostnames == ["Lucas-iPhone"] and phone.id != imac.id

@@ -84,8 +84,12 @@ _MED_INVENTORY = {
     10: "model",
     11: "asset_id",
 }
-_MED_CLASSES = {1: "endpoint_class_1", 2: "endpoint_class_2", 3: "endpoint_class_3"}
-_MED_CLASSES[4] = "network_connectivity"
+_MED_CLASSES = {
+    1: "endpoint_class_1",
+    2: "endpoint_class_2",
+    3: "endpoint_class_3",
+    4: "network_connectivity",
+}
 _TIA_OUI = b"\x00\x12\xbb"
 
 _DNS_A, _DNS_PTR, _DNS_TXT, _DNS_SRV = 1, 12, 16, 33
