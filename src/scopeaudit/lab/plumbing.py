@@ -18,7 +18,7 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface
@@ -251,8 +251,16 @@ def _configure_host(host: HostNs) -> None:
         _run(netns_exec_argv(host.netns, ["nft", "-f", "-"]), DROP_INBOUND_NFT)
 
 
-def build(layout: Layout, profile: Profile, workers: int = 8) -> None:
-    """Create every namespace, bridge and link of ``layout``; raises PlumbingError."""
+def build(
+    layout: Layout,
+    profile: Profile,
+    workers: int = 8,
+    on_host_ready: Callable[[HostNs], None] | None = None,
+) -> None:
+    """Create every namespace, bridge and link of ``layout``; raises PlumbingError.
+
+    ``on_host_ready(host)`` runs (in a worker thread) as soon as that host's namespace is set up.
+    """
     ip_batch(f"netns add {ns}" for ns in layout.namespaces)
     # The switch namespace only forwards frames: without IPv6 its ports emit nothing of their own.
     _run(
@@ -268,8 +276,16 @@ def build(layout: Layout, profile: Profile, workers: int = 8) -> None:
         )
     )
     ip_batch(switch_batch(layout, profile), layout.switch)
+
+    def configure(host: HostNs) -> None:
+        _configure_host(host)
+        if on_host_ready is not None:
+            on_host_ready(host)
+
+    # Personas first: their runtimes are the slow part to start; silent hosts can wait.
+    hosts = sorted(layout.hosts, key=lambda h: h.role != "persona")
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for future in [pool.submit(_configure_host, h) for h in layout.hosts]:
+        for future in [pool.submit(configure, h) for h in hosts]:
             future.result()
 
 
