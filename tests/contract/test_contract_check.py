@@ -235,3 +235,17 @@ def test_hostile_strings_are_escaped_in_text(tmp_path: Path) -> None:
     )
     assert report["reference"] == "R\x1b[2J[red]x[/red]"  # raw in data
     assert report["title"] == ":warning: urgent"
+
+
+def test_format_doc_names_every_clause_warning_and_field() -> None:
+    doc = (REPO / "docs" / "contract-format.md").read_text("utf-8")
+    for code in CHECKLIST:
+        assert f"`{code.split('.')[-1]}" in doc or f".{code.split('.')[-1]}`" in doc, code
+    for code in ("ip_outside_networks", "ip_in_excluded", "site_undeclared", "category_unpriced"):
+        assert f"`{code}`" in doc
+    from scopeaudit.contract.models import EquipmentItem, Policy, PolicyMatch
+
+    for model in (EquipmentItem, Policy, PolicyMatch):
+        for name in model.model_fields:
+            assert f"`{name}`" in doc, name
+    assert "credentials" in doc
