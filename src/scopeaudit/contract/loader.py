@@ -69,6 +69,7 @@ _CUSTOM = frozenset(
         "duration",
         "category_unknown",
         "category",
+        "date",
         "currency",
         "presence_key",
         "blank_text",

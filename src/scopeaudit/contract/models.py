@@ -138,6 +138,21 @@ def _declarable(value: object) -> object:
     raise PydanticCustomError(code, "not a declarable category", {"expected": expected})
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: object) -> object:
+    """Only ``YYYY-MM-DD``: no timestamps, no times, no other layouts."""
+    if not isinstance(value, str):
+        return value
+    try:
+        if _ISO_DATE.match(value.strip()):
+            return date.fromisoformat(value.strip())
+    except ValueError:
+        pass
+    raise PydanticCustomError("date", "not an ISO date", {"got": _got(value)})
+
+
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
@@ -176,6 +191,7 @@ DeclaredCategory = Annotated[Category, BeforeValidator(_declarable)]
 Money = Annotated[Decimal, Field(ge=0)]
 Currency = Annotated[str, AfterValidator(_currency)]
 PresenceKey = Annotated[str, AfterValidator(_presence_key)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 class Section(BaseModel):
@@ -257,8 +273,8 @@ class Clauses(Section):
     reference: Text
     title: str | None = None
     parties: Parties | None = None
-    signed_on: date | None = None
-    effective_on: date | None = None
+    signed_on: IsoDate | None = None
+    effective_on: IsoDate | None = None
     term: Term | None = None
     billing: Billing | None = None
     responsibilities: Responsibilities | None = None
