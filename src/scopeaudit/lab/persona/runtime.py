@@ -205,7 +205,7 @@ class Runtime:
         for index, interface in enumerate(self.spec.interfaces, start=1):
             frame = frames.lldp_frame(
                 self.ctx.mac_of(interface),
-                port_id=self.ctx.render(lldp.port_id) if lldp.port_id else interface.name,
+                port_id=self._port_id(lldp.port_id, interface.name, index - 1),
                 system_name=self.ctx.render(lldp.system_name),
                 system_description=self.ctx.render(lldp.system_description),
                 caps_available=lldp.caps_available,
@@ -225,11 +225,11 @@ class Runtime:
         cdp = self.spec.kind.services.cdp
         if cdp is None:
             return
-        for interface in self.spec.interfaces:
+        for index, interface in enumerate(self.spec.interfaces):
             frame = frames.cdp_frame(
                 self.ctx.mac_of(interface),
                 device_id=self.ctx.render(cdp.device_id),
-                port_id=self.ctx.render(cdp.port_id) if cdp.port_id else interface.name,
+                port_id=self._port_id(cdp.port_id, interface.name, index),
                 platform=self.ctx.render(cdp.platform),
                 software=self.ctx.render(cdp.software),
                 capabilities=cdp.capabilities,
@@ -239,6 +239,12 @@ class Runtime:
             )
             self.link.send(interface.name, frame)
         self.ctx.count_emission("cdp")
+
+    def _port_id(self, template: str | None, interface: str, index: int) -> str:
+        """The port name a frame carries; ``{{ifindex}}`` = the interface's position (0-based)."""
+        if not template:
+            return interface
+        return self.ctx.render(template).replace("{{ifindex}}", str(index))
 
     def _socket(self, key: str, make: Callable[[], socket.socket]) -> socket.socket:
         if key not in self.sockets:

@@ -14,7 +14,7 @@ of the ~20 persona processes that start together. A test proves both agree on ev
 Strings in services may use the tokens ``{{ip}}``, ``{{mac}}``, ``{{MAC}}``, ``{{mac_hex}}``,
 ``{{MAC_HEX}}`` (first interface), ``{{id}}``, ``{{hostile:NAME}}`` (see ``hostile.py``) and, in
 HTTP/RTSP headers and bodies, ``{{date}}`` (RFC 7231 date at send time), ``{{length}}`` (body
-length in bytes) and ``{{cseq}}`` (RTSP). Text goes on the wire as UTF-8 with
+length in bytes) and ``{{cseq}}`` (RTSP); in LLDP/CDP ``port_id``, ``{{ifindex}}`` (0-based). Text goes on the wire as UTF-8 with
 ``surrogateescape`` (``\\udcff`` = byte FF).
 """
 

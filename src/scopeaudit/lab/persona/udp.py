@@ -8,6 +8,7 @@ import logging
 import random
 import socket
 import struct
+import typing
 from collections.abc import Callable
 
 from scopeaudit.lab.persona import frames
@@ -24,8 +25,8 @@ class _Responder(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        # The selector loop's datagram transport does not subclass DatagramTransport.
+        self.transport = typing.cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         try:
@@ -81,7 +82,6 @@ class UdpServices:
             self.ctx.fail(label, error)
             log.warning("%s: %s", label, error)
             return
-        assert isinstance(transport, asyncio.DatagramTransport)
         self.transports.append(transport)
         self.ctx.services.append(label)
 
