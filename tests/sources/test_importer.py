@@ -16,6 +16,14 @@ from scopeaudit.sources.importer import import_file, import_files
 from scopeaudit.taxonomy import Source
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Messages are asserted in English whatever the tester's locale."""
+    monkeypatch.setenv("LC_ALL", "C")
+
+
 ARP_REPLY = bytes.fromhex(
     "fffffffffffff4d48812345608060001080006040002f4d4881234560a0000050000000000000a000001"
 )
@@ -444,3 +452,23 @@ def test_mutated_real_frames_only_ever_raise_frame_error(corpora: Path) -> None:
                 except FrameError:
                     malformed += 1
     assert tried > 1000 and 0 < malformed < tried
+
+
+def test_messages_exist_in_both_languages_and_render_in_french(tmp_path: Path) -> None:
+    from scopeaudit.sources import importer, nmap_xml
+    from scopeaudit.taxonomy import Language
+
+    for catalog in (importer.TEXT, importer.COUNT_LABELS, nmap_xml.TEXT):
+        for code, texts in catalog.items():
+            assert set(texts) == set(Language), code
+    (outcome,) = import_file(write(tmp_path, "f.bin", b""), lang=Language.FR).files
+    assert outcome.error == "est vide" and outcome.code == "empty"
+    assert outcome.line() == f"{tmp_path / 'f.bin'} : est vide"
+    (truncated,) = import_file(
+        write(tmp_path, "t.pcap", pcap([ARP_REPLY, ARP_REPLY])[:-10]), lang=Language.FR
+    ).files
+    assert truncated.problems == ["fichier pcap tronqué après 1 trames"]
+    assert "trames 1" in truncated.line()
+    xml = write(tmp_path, "x.xml", b"<nmaprun><host>")
+    (broken,) = import_file(xml, lang=Language.FR).files
+    assert broken.error is not None and broken.error.startswith("XML mal formé à la ligne 1")

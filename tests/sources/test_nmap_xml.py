@@ -13,6 +13,14 @@ from scopeaudit.sources.nmap_xml import parse_nmap_xml
 from scopeaudit.taxonomy import Source
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Messages are asserted in English whatever the tester's locale."""
+    monkeypatch.setenv("LC_ALL", "C")
+
+
 NMAP_XML = Path("nmap-xml")
 
 # file → (hosts up, substring of the one-line error or None). Read from the files themselves.

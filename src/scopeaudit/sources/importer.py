@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from scopeaudit.i18n import Catalog, render, resolve_language
 from scopeaudit.models import Observation, SourceOutcome, utc_now
 from scopeaudit.sources.frames import SUPPORTED_LINKTYPES, decode_frames
 from scopeaudit.sources.nmap_xml import parse_nmap_xml
-from scopeaudit.taxonomy import Source
+from scopeaudit.taxonomy import Language, Source
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 # A captured frame larger than this means a corrupt record header, not a real frame.
@@ -30,10 +31,76 @@ _PCAP_MAGICS = {
 }
 _PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 
+TEXT: Catalog = {
+    "is_folder": {
+        Language.EN: "is a folder, not a file",
+        Language.FR: "est un dossier, pas un fichier",
+    },
+    "too_large": {
+        Language.EN: "too large ({size} bytes; the limit is 512 MiB)",
+        Language.FR: "trop volumineux ({size} octets ; la limite est 512 Mio)",
+    },
+    "unreadable": {Language.EN: "cannot be read ({error})", Language.FR: "illisible ({error})"},
+    "empty": {Language.EN: "is empty", Language.FR: "est vide"},
+    "unknown_format": {
+        Language.EN: "unknown format (first bytes {head}): expected nmap XML, pcap or pcapng",
+        Language.FR: "format inconnu (premiers octets {head}) : XML de nmap, pcap ou pcapng attendu",
+    },
+    "pcap_header": {
+        Language.EN: "pcap file truncated inside its header",
+        Language.FR: "fichier pcap tronqué dans son en-tête",
+    },
+    "pcap_truncated": {
+        Language.EN: "pcap file truncated after {frames} frames",
+        Language.FR: "fichier pcap tronqué après {frames} trames",
+    },
+    "pcap_corrupt": {
+        Language.EN: "corrupt pcap record after {frames} frames (length {length})",
+        Language.FR: "enregistrement pcap corrompu après {frames} trames (longueur {length})",
+    },
+    "pcapng_bom": {
+        Language.EN: "pcapng section header with a bad byte-order mark at byte {offset}",
+        Language.FR: "en-tête de section pcapng avec une marque d'ordre des octets invalide "
+        "à l'octet {offset}",
+    },
+    "pcapng_truncated": {
+        Language.EN: "pcapng file truncated or corrupt after {frames} frames",
+        Language.FR: "fichier pcapng tronqué ou corrompu après {frames} trames",
+    },
+    "pcapng_interface": {
+        Language.EN: "pcapng packet refers to undeclared interface {interface}",
+        Language.FR: "un paquet pcapng renvoie à l'interface non déclarée {interface}",
+    },
+    "linktype": {
+        Language.EN: "link type(s) {types} not supported; those frames were skipped",
+        Language.FR: "type(s) de lien {types} non pris en charge ; ces trames ont été ignorées",
+    },
+    "summary": {
+        Language.EN: "{path}: {format}, {observations} observations ({counts})",
+        Language.FR: "{path} : {format}, {observations} observations ({counts})",
+    },
+    "failed": {Language.EN: "{path}: {error}", Language.FR: "{path} : {error}"},
+}
+# Names of the per-file counters, as the summary line shows them.
+COUNT_LABELS: Catalog = {
+    "frames": {Language.EN: "frames", Language.FR: "trames"},
+    "malformed": {Language.EN: "malformed", Language.FR: "mal formées"},
+    "tunnelled": {Language.EN: "tunnelled", Language.FR: "tunnelisées"},
+    "unsupported link type": {
+        Language.EN: "unsupported link type",
+        Language.FR: "type de lien non pris en charge",
+    },
+    "hosts up": {Language.EN: "hosts up", Language.FR: "hôtes actifs"},
+    "hosts down": {Language.EN: "hosts down", Language.FR: "hôtes inactifs"},
+}
+
 
 @dataclass
 class FileOutcome:
-    """How one imported file went. ``error`` is set when nothing could be taken from it."""
+    """How one imported file went. ``error`` is set when nothing could be taken from it.
+
+    ``error`` and ``problems`` are rendered in ``lang``; ``code`` names the error for programs.
+    """
 
     path: str
     format: str
@@ -42,13 +109,25 @@ class FileOutcome:
     observations: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    code: str | None = None
+    lang: Language = Language.EN
 
     def line(self) -> str:
         """A one-line summary for logs and reports."""
         if self.error is not None:
-            return f"{self.path}: {self.error}"
-        counts = ", ".join(f"{key} {value}" for key, value in self.counts.items() if value)
-        return f"{self.path}: {self.format}, {self.observations} observations ({counts})"
+            return render(TEXT, "failed", {"path": self.path, "error": self.error}, self.lang)
+        counts = ", ".join(
+            f"{render(COUNT_LABELS, key, {}, self.lang)} {value}"
+            for key, value in self.counts.items()
+            if value
+        )
+        params = {
+            "path": self.path,
+            "format": self.format,
+            "observations": self.observations,
+            "counts": counts,
+        }
+        return render(TEXT, "summary", params, self.lang)
 
 
 @dataclass
@@ -72,48 +151,57 @@ class ImportResult:
         )
 
 
-def import_files(paths: Iterable[Path], *, now: datetime | None = None) -> ImportResult:
+def import_files(
+    paths: Iterable[Path], *, now: datetime | None = None, lang: Language | None = None
+) -> ImportResult:
     result = ImportResult()
     for path in paths:
-        result.extend(import_file(path, now=now))
+        result.extend(import_file(path, now=now, lang=lang))
     return result
 
 
-def import_file(path: Path, *, now: datetime | None = None) -> ImportResult:
+def import_file(
+    path: Path, *, now: datetime | None = None, lang: Language | None = None
+) -> ImportResult:
     """Observations from one nmap XML, pcap or pcapng file, with its per-file outcome."""
     fallback = now or utc_now()
+    language = lang or resolve_language()
     vantage = f"file:{path.name}"
+
+    def failed(kind: str, code: str, **params: object) -> ImportResult:
+        message = render(TEXT, code, params, language)
+        return _failed(path, kind, code, message, language)
+
     try:
         if path.is_dir():
-            return _failed(path, "unknown", "is a folder, not a file")
+            return failed("unknown", "is_folder")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return _failed(path, "unknown", f"too large ({size} bytes; the limit is 512 MiB)")
+            return failed("unknown", "too_large", size=size)
         content = path.read_bytes()
     except OSError as error:
-        return _failed(path, "unknown", f"cannot be read ({error.strerror or error})")
+        return failed("unknown", "unreadable", error=error.strerror or error)
     head = content[:4]
     if head in _PCAP_MAGICS or head == _PCAPNG_MAGIC:
-        return _import_capture(path, content, vantage, fallback)
+        return _import_capture(path, content, vantage, fallback, language)
     if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-        return _import_nmap(path, content, vantage, fallback)
+        return _import_nmap(path, content, vantage, fallback, language)
     if not content:
-        return _failed(path, "unknown", "is empty")
-    return _failed(
-        path,
-        "unknown",
-        f"unknown format (first bytes {content[:8].hex()}): expected nmap XML, pcap or pcapng",
-    )
+        return failed("unknown", "empty")
+    return failed("unknown", "unknown_format", head=content[:8].hex())
 
 
-def _failed(path: Path, kind: str, message: str) -> ImportResult:
-    return ImportResult(files=[FileOutcome(str(path), kind, ok=False, error=message)])
+def _failed(path: Path, kind: str, code: str, message: str, lang: Language) -> ImportResult:
+    outcome = FileOutcome(str(path), kind, ok=False, error=message, code=code, lang=lang)
+    return ImportResult(files=[outcome])
 
 
-def _import_nmap(path: Path, content: bytes, vantage: str, fallback: datetime) -> ImportResult:
-    parsed = parse_nmap_xml(content, vantage=vantage, fallback_time=fallback)
+def _import_nmap(
+    path: Path, content: bytes, vantage: str, fallback: datetime, lang: Language
+) -> ImportResult:
+    parsed = parse_nmap_xml(content, vantage=vantage, fallback_time=fallback, lang=lang)
     if parsed.error is not None:
-        return _failed(path, "nmap-xml", parsed.error)
+        return _failed(path, "nmap-xml", parsed.error_code or "nmap", parsed.error, lang)
     outcome = FileOutcome(
         str(path),
         "nmap-xml",
@@ -121,9 +209,11 @@ def _import_nmap(path: Path, content: bytes, vantage: str, fallback: datetime) -
         observations=len(parsed.observations),
         counts={"hosts up": parsed.hosts_up, "hosts down": parsed.hosts_down},
         problems=parsed.problems,
+        lang=lang,
     )
     if parsed.hosts_up == 0 and parsed.problems:
         outcome.ok = False
+        outcome.code = "no_usable_host"
         outcome.error = "; ".join(parsed.problems)
     return ImportResult(observations=parsed.observations, files=[outcome])
 
@@ -133,10 +223,12 @@ class _Capture:
     """Frames grouped by link type, and how reading ended."""
 
     frames: dict[int, list[tuple[bytes, datetime]]] = field(default_factory=dict)
-    problem: str | None = None
+    problem: CaptureError | None = None
 
 
-def _import_capture(path: Path, content: bytes, vantage: str, fallback: datetime) -> ImportResult:
+def _import_capture(
+    path: Path, content: bytes, vantage: str, fallback: datetime, lang: Language
+) -> ImportResult:
     kind = "pcapng" if content[:4] == _PCAPNG_MAGIC else "pcap"
     capture = _Capture()
     reader = read_pcapng if kind == "pcapng" else read_pcap
@@ -144,10 +236,11 @@ def _import_capture(path: Path, content: bytes, vantage: str, fallback: datetime
         for linktype, frame, when in reader(content, fallback):
             capture.frames.setdefault(linktype, []).append((frame, when))
     except CaptureError as error:
-        capture.problem = str(error)
+        capture.problem = error
     total = sum(len(frames) for frames in capture.frames.values())
-    if total == 0 and capture.problem is not None:
-        return _failed(path, kind, capture.problem)
+    problem = capture.problem
+    if total == 0 and problem is not None:
+        return _failed(path, kind, problem.code, problem.render(lang), lang)
     result = ImportResult()
     counts = {"frames": total, "malformed": 0, "tunnelled": 0, "unsupported link type": 0}
     for linktype, frames in capture.frames.items():
@@ -156,12 +249,12 @@ def _import_capture(path: Path, content: bytes, vantage: str, fallback: datetime
         counts["malformed"] += batch.stats.malformed
         counts["tunnelled"] += batch.stats.tunnelled
         counts["unsupported link type"] += batch.stats.unsupported_linktype
-    problems = [capture.problem] if capture.problem else []
+    problems = [problem.render(lang)] if problem is not None else []
     unsupported = sorted(set(capture.frames) - SUPPORTED_LINKTYPES)
     if unsupported:
-        problems.append(f"link type(s) {unsupported} not supported; those frames were skipped")
+        problems.append(render(TEXT, "linktype", {"types": unsupported}, lang))
     outcome = FileOutcome(
-        str(path), kind, ok=True, observations=len(result.observations), counts=counts
+        str(path), kind, ok=True, observations=len(result.observations), counts=counts, lang=lang
     )
     outcome.problems = problems
     result.files.append(outcome)
@@ -170,6 +263,14 @@ def _import_capture(path: Path, content: bytes, vantage: str, fallback: datetime
 
 class CaptureError(Exception):
     """A capture file's structure is broken; frames read before it are kept."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(render(TEXT, code, params, Language.EN))
+
+    def render(self, lang: Language) -> str:
+        return render(TEXT, self.code, self.params, lang)
 
 
 def _timestamp(seconds: float, fallback: datetime) -> datetime:
@@ -182,19 +283,19 @@ def _timestamp(seconds: float, fallback: datetime) -> datetime:
 def read_pcap(content: bytes, fallback: datetime) -> Iterator[tuple[int, bytes, datetime]]:
     """(link type, frame, time) of each record of a classic pcap file."""
     if len(content) < 24:
-        raise CaptureError("pcap file truncated inside its header")
+        raise CaptureError("pcap_header")
     order, per_second = _PCAP_MAGICS[content[:4]]
     linktype = struct.unpack_from(order + "I", content, 20)[0] & 0xFFFF
     offset, count = 24, 0
     while offset < len(content):
         if offset + 16 > len(content):
-            raise CaptureError(f"pcap file truncated after {count} frames")
+            raise CaptureError("pcap_truncated", frames=count)
         seconds, fraction, captured, _ = struct.unpack_from(order + "IIII", content, offset)
         if captured > _MAX_FRAME:
-            raise CaptureError(f"corrupt pcap record after {count} frames (length {captured})")
+            raise CaptureError("pcap_corrupt", frames=count, length=captured)
         frame = content[offset + 16 : offset + 16 + captured]
         if len(frame) != captured:
-            raise CaptureError(f"pcap file truncated after {count} frames")
+            raise CaptureError("pcap_truncated", frames=count)
         offset += 16 + captured
         count += 1
         yield linktype, frame, _timestamp(seconds + fraction / per_second, fallback)
@@ -214,11 +315,11 @@ def read_pcapng(content: bytes, fallback: datetime) -> Iterator[tuple[int, bytes
             elif magic == b"\x1a\x2b\x3c\x4d":
                 order = ">"
             else:
-                raise CaptureError(f"pcapng section header with a bad byte-order mark at {offset}")
+                raise CaptureError("pcapng_bom", offset=offset)
             interfaces = []
         length = struct.unpack_from(order + "I", content, offset + 4)[0]
         if length < 12 or length % 4 or offset + length > len(content):
-            raise CaptureError(f"pcapng file truncated or corrupt after {count} frames")
+            raise CaptureError("pcapng_truncated", frames=count)
         body = content[offset + 8 : offset + length - 4]
         offset += length
         if block_type == 1 and len(body) >= 8:
@@ -231,7 +332,7 @@ def read_pcapng(content: bytes, fallback: datetime) -> Iterator[tuple[int, bytes
                 iface, _, high, low, captured = struct.unpack_from(order + "HHIII", body, 0)
                 data_start = 20
             if iface >= len(interfaces):
-                raise CaptureError(f"pcapng packet refers to undeclared interface {iface}")
+                raise CaptureError("pcapng_interface", interface=iface)
             linktype, unit = interfaces[iface]
             frame = body[data_start : data_start + captured]
             count += 1
@@ -240,7 +341,7 @@ def read_pcapng(content: bytes, fallback: datetime) -> Iterator[tuple[int, bytes
             count += 1
             yield interfaces[0][0], body[4:], fallback
     if offset < len(content):
-        raise CaptureError(f"pcapng file truncated after {count} frames")
+        raise CaptureError("pcapng_truncated", frames=count)
 
 
 def _interface(body: bytes, order: str) -> tuple[int, float]:

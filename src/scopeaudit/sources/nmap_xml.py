@@ -17,10 +17,11 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from scopeaudit.i18n import Catalog, render, resolve_language
 from scopeaudit.macaddr import normalize_mac
 from scopeaudit.models import Observation, ObservationKind
 from scopeaudit.sources import cap
-from scopeaudit.taxonomy import Source
+from scopeaudit.taxonomy import Language, Source
 
 _SERVICE_FIELDS = ("product", "version", "extrainfo", "devicetype")
 _CLASS_FIELDS = ("type", "vendor", "osfamily", "osgen")
@@ -28,9 +29,47 @@ _CLASS_FIELDS = ("type", "vendor", "osfamily", "osgen")
 _HOSTNAME_ORIGIN = {"PTR": "ptr", "user": "nmap"}
 
 
+TEXT: Catalog = {
+    "xml_entities": {
+        Language.EN: "refused: the file declares XML entities or external references "
+        "(nmap never writes those; possible XXE attack)",
+        Language.FR: "refusé : le fichier déclare des entités XML ou des références externes "
+        "(nmap n'en écrit jamais ; attaque XXE possible)",
+    },
+    "xml_malformed": {
+        Language.EN: "not well-formed XML at line {line}, column {column} "
+        "(truncated file? an interrupted scan does not close its XML)",
+        Language.FR: "XML mal formé à la ligne {line}, colonne {column} "
+        "(fichier tronqué ? un scan interrompu ne referme pas son XML)",
+    },
+    "not_nmap": {
+        Language.EN: "not an nmap XML file (root element <{root}>, expected <nmaprun>)",
+        Language.FR: "pas un fichier XML de nmap (élément racine <{root}>, <nmaprun> attendu)",
+    },
+    "bad_ip": {
+        Language.EN: "host {number}: address {value} is not an IPv4 address; host skipped",
+        Language.FR: "hôte {number} : l'adresse {value} n'est pas une adresse IPv4 ; hôte ignoré",
+    },
+    "bad_mac": {
+        Language.EN: "host {number}: {value} is not a MAC address; host skipped",
+        Language.FR: "hôte {number} : {value} n'est pas une adresse MAC ; hôte ignoré",
+    },
+    "no_address": {
+        Language.EN: "host {number}: no IPv4 or MAC address (IPv6-only hosts are not supported); "
+        "host skipped",
+        Language.FR: "hôte {number} : ni adresse IPv4 ni adresse MAC (les hôtes uniquement IPv6 "
+        "ne sont pas pris en charge) ; hôte ignoré",
+    },
+}
+
+
 @dataclass
 class NmapParse:
-    """What one nmap XML document held; ``error`` is a one-line reason when it was unusable."""
+    """What one nmap XML document held; ``error`` is a one-line reason when it was unusable.
+
+    ``error`` and ``problems`` are rendered in the caller's language; ``error_code`` and
+    ``error_params`` are for programs.
+    """
 
     observations: list[Observation] = field(default_factory=list)
     hosts_up: int = 0
@@ -38,6 +77,14 @@ class NmapParse:
     problems: list[str] = field(default_factory=list)
     nmap_version: str | None = None
     error: str | None = None
+    error_code: str | None = None
+    error_params: dict[str, str | int] = field(default_factory=dict)
+    lang: Language = Language.EN
+
+    def fail(self, code: str, **params: str | int) -> NmapParse:
+        self.error_code, self.error_params = code, params
+        self.error = render(TEXT, code, params, self.lang)
+        return self
 
 
 def parse_nmap_xml(
@@ -46,27 +93,19 @@ def parse_nmap_xml(
     vantage: str,
     fallback_time: datetime,
     source: Source = Source.IMPORT,
+    lang: Language | None = None,
 ) -> NmapParse:
     """Observations of every host nmap reported up; never raises on bad input."""
-    result = NmapParse()
+    result = NmapParse(lang=lang or resolve_language())
     try:
         root = fromstring(content)
     except DefusedXmlException:
-        result.error = (
-            "refused: the file declares XML entities or external references "
-            "(nmap never writes those; possible XXE attack)"
-        )
-        return result
+        return result.fail("xml_entities")
     except ParseError as error:
         line, column = error.position
-        result.error = (
-            f"not well-formed XML at line {line}, column {column + 1} "
-            "(truncated file? an interrupted scan does not close its XML)"
-        )
-        return result
+        return result.fail("xml_malformed", line=line, column=column + 1)
     if root.tag != "nmaprun":
-        result.error = f"not an nmap XML file (root element <{cap(root.tag)}>, expected <nmaprun>)"
-        return result
+        return result.fail("not_nmap", root=cap(root.tag))
     result.nmap_version = root.get("version")
     run_time = _epoch(root.get("start")) or fallback_time
     for number, host in enumerate(root.findall("host"), start=1):
@@ -78,7 +117,8 @@ def parse_nmap_xml(
         if problem is None:
             result.hosts_up += 1
         else:
-            result.problems.append(problem)
+            code, params = problem
+            result.problems.append(render(TEXT, code, params, result.lang))
     return result
 
 
@@ -95,8 +135,8 @@ def _parse_host(
     vantage: str,
     source: Source,
     out: list[Observation],
-) -> str | None:
-    """Append one live host's observations; return a one-line problem instead when unusable."""
+) -> tuple[str, dict[str, object]] | None:
+    """Append one live host's observations; return a problem (code, params) when unusable."""
     ip: str | None = None
     mac: str | None = None
     vendor: str | None = None
@@ -106,15 +146,15 @@ def _parse_host(
             try:
                 ip = str(ipaddress.IPv4Address(value))
             except ValueError:
-                return f"host {number}: address {cap(value)!r} is not an IPv4 address; host skipped"
+                return "bad_ip", {"number": number, "value": repr(cap(value))}
         elif kind == "mac":
             try:
                 mac = normalize_mac(value)
             except ValueError:
-                return f"host {number}: {cap(value)!r} is not a MAC address; host skipped"
+                return "bad_mac", {"number": number, "value": repr(cap(value))}
             vendor = address.get("vendor")
     if ip is None and mac is None:
-        return f"host {number}: no IPv4 or MAC address (IPv6-only hosts are not supported)"
+        return "no_address", {"number": number}
     when = _epoch(host.get("endtime")) or _epoch(host.get("starttime")) or run_time
 
     def emit(kind: ObservationKind, data: dict[str, Any]) -> None:
