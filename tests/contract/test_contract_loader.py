@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from scopeaudit.contract import (
+    Criticality,
+    Period,
     Treatment,
     allowed_networks,
     contract_sha256,
@@ -28,6 +30,7 @@ from scopeaudit.contract.messages import (
     WARNINGS,
     FileProblem,
 )
+from scopeaudit.contract.models import Renewal
 from scopeaudit.errors import ExitCode, ValidationFailed
 from scopeaudit.taxonomy import Category, Language
 
@@ -187,3 +190,9 @@ def test_catalogs_are_complete_in_both_languages() -> None:
     assert set(_TYPE_CODES.values()) <= set(ERRORS)
     assert set(CHECKLIST) == set(CLAUSES)
     assert set(Category) == set(CATEGORIES)
+    # every member of the contract's closed sets has its label
+    assert {f"renewal.{r.value}" for r in Renewal} <= set(LABELS)
+    assert {f"period.{p.value}" for p in Period} <= set(LABELS)
+    assert {f"treatment.{t.value}" for t in Treatment} <= set(LABELS)
+    assert {c.value for c in Criticality} <= set(LABELS)
+    assert {f"service_levels.intervention_delay.{c.value}" for c in Criticality} <= set(CLAUSES)

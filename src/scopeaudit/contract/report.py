@@ -207,7 +207,8 @@ def render_text(report: dict[str, Any], lang: Language) -> Group:
     )
     row(label("excluded"), excluded or dash)
     policies = ", ".join(
-        f"{safe(p['id'])}: {p['treatment']}" + (f" ≤ {p['limit']}" if p["limit"] else "")
+        f"{safe(p['id'])}: {label('treatment.' + p['treatment'])}"
+        + (f" ≤ {p['limit']}" if p["limit"] else "")
         for p in perimeter["policies"]
     )
     row(label("policies"), policies or dash)
