@@ -19,6 +19,7 @@ from scopeaudit.sources.snmp import (
     SYSTEM_OIDS,
     RawVarBind,
     SnmpSettings,
+    read_system,
     run_snmp,
     system_data,
     system_observations,
@@ -191,3 +192,13 @@ def test_nothing_in_scope_means_nothing_sent() -> None:
     result = run_snmp(scope, [EXCL_IP, "192.168.7.7", "nope"])
     assert result.probes == [] and result.observations == []
     assert result.outcome.error == "'nope' is not an IPv4 address: not queried"
+
+
+@pytest.mark.root
+def test_scan_entry_point_uses_the_configured_communities(snmp_site: tuple[Site, Path]) -> None:
+    net, _ = snmp_site
+    scope = Scope.from_cidrs([LAN, BRANCH], [EXCLUDED])
+    public = net.inside("scan", lambda: read_system(scope, [RTR_IP, NEAR_IP]))
+    assert public.answered == [NEAR_IP]  # the router only knows its private community
+    private = net.inside("scan", lambda: read_system(scope, [RTR_IP], communities=["s3cret-ro"]))
+    assert private.answered == [RTR_IP]

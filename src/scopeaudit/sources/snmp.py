@@ -285,3 +285,15 @@ def run_snmp(
 ) -> SnmpResult:
     """``query_snmp_async`` for callers without an event loop of their own."""
     return asyncio.run(query_snmp_async(scope, hosts, settings=settings, vantage=vantage))
+
+
+def read_system(
+    scope: Scope,
+    hosts: Sequence[str],
+    *,
+    communities: Sequence[str] = ("public",),
+    vantage: str = "snmp",
+) -> SnmpResult:
+    """The scan's entry point: ``run_snmp`` with the configured communities (default public)."""
+    settings = SnmpSettings(communities=tuple(communities) or ("public",))
+    return run_snmp(scope, hosts, settings=settings, vantage=vantage)
