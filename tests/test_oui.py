@@ -13,6 +13,12 @@ from scopeaudit.errors import InputError
 
 
 @pytest.fixture(autouse=True)
+def _english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Messages are asserted in English whatever the tester's locale."""
+    monkeypatch.setenv("LC_ALL", "C")
+
+
+@pytest.fixture(autouse=True)
 def _bundled_only() -> Iterator[None]:
     oui.use_prefix_file(None)
     yield
@@ -129,3 +135,18 @@ def test_nmap_prefix_file_from_corpora(corpora: Path) -> None:
     assert oui.vendor_of("84:8b:cd:01:02:03") == "SouXin Corporate"
     version = oui.data_version()
     assert version.entries is not None and version.entries > 90_000
+
+
+def test_describe_in_both_languages() -> None:
+    from scopeaudit.taxonomy import Language
+
+    version = oui.data_version()
+    fresh = datetime(2026, 11, 28, tzinfo=UTC)
+    assert oui.describe(version, fresh, Language.EN) == (
+        f"IEEE MA-L via aiooui 0.1.11, 2026-09, {version.entries} prefixes"
+    )
+    late = oui.describe(version, datetime(2028, 1, 1, tzinfo=UTC), Language.FR)
+    assert late.startswith("IEEE MA-L via aiooui 0.1.11, 2026-09,")
+    assert "préfixes (plus de 12 mois" in late
+    for code, texts in oui.TEXT.items():
+        assert set(texts) == set(Language), code

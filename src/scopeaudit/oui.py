@@ -21,8 +21,10 @@ from importlib import metadata, resources
 from pathlib import Path
 
 from scopeaudit.errors import InputError
+from scopeaudit.i18n import Catalog, render, resolve_language
 from scopeaudit.macaddr import is_locally_administered, is_multicast, normalize_mac
 from scopeaudit.models import DataVersion
+from scopeaudit.taxonomy import Language
 
 ENV_PREFIX_FILE = "SCOPEAUDIT_OUI_FILE"
 STALE_AFTER_MONTHS = 12
@@ -147,7 +149,7 @@ class OuiDatabase:
         magic, count = struct.unpack_from("<4sI", data)
         blob = 8 + 8 * count
         if magic != b"OUI1" or len(data) < blob:
-            raise InputError("aiooui's oui.data is damaged: reinstall aiooui")
+            raise InputError(render(TEXT, "damaged", {}, _lang()))
         self._data = data
         self._keys = struct.unpack_from(f"<{count}I", data, 8)
         self._offsets = struct.unpack_from(f"<{count}I", data, 8 + 4 * count)
@@ -204,7 +206,8 @@ def load_prefix_file(path: Path) -> _PrefixTable:
         raw = path.read_bytes()
         stamp = path.stat().st_mtime
     except OSError as error:
-        raise InputError(f"{path}: cannot read the OUI file ({error.strerror})") from error
+        message = render(TEXT, "unreadable", {"path": path, "error": error.strerror}, _lang())
+        raise InputError(message) from error
     text = raw.decode("utf-8", errors="replace")
     table = _PrefixTable(path, day=datetime.fromtimestamp(stamp, UTC).date())
     if text.startswith("Registry,"):
@@ -222,9 +225,7 @@ def load_prefix_file(path: Path) -> _PrefixTable:
         if len(prefix) in (6, 7, 9) and all(c in "0123456789ABCDEF" for c in prefix):
             table.by_length.setdefault(len(prefix), {})[prefix] = name.strip()
     if table.entries == 0:
-        raise InputError(
-            f"{path}: no MAC prefixes found (expected nmap-mac-prefixes lines or an IEEE CSV)"
-        )
+        raise InputError(render(TEXT, "no_prefixes", {"path": path}, _lang()))
     return table
 
 
@@ -264,3 +265,46 @@ def is_randomized(mac: str) -> bool:
 def data_version() -> OuiDataVersion:
     """Source, month and entry count of the OUI data in use."""
     return database().data_version()
+
+
+TEXT: Catalog = {
+    "version": {
+        Language.EN: "{source}, {date}, {entries} prefixes",
+        Language.FR: "{source}, {date}, {entries} préfixes",
+    },
+    "date_unknown": {Language.EN: "date unknown", Language.FR: "date inconnue"},
+    "unreadable": {
+        Language.EN: "{path}: cannot read the OUI file ({error})",
+        Language.FR: "{path} : impossible de lire le fichier OUI ({error})",
+    },
+    "no_prefixes": {
+        Language.EN: "{path}: no MAC prefixes found (expected nmap-mac-prefixes lines or an "
+        "IEEE CSV)",
+        Language.FR: "{path} : aucun préfixe MAC trouvé (lignes nmap-mac-prefixes ou CSV de "
+        "l'IEEE attendus)",
+    },
+    "damaged": {
+        Language.EN: "aiooui's oui.data is damaged: reinstall aiooui",
+        Language.FR: "le fichier oui.data d'aiooui est endommagé : réinstallez aiooui",
+    },
+    "stale": {
+        Language.EN: " (older than {months} months: update aiooui or give a newer prefix file)",
+        Language.FR: " (plus de {months} mois : mettez aiooui à jour ou donnez un fichier de "
+        "préfixes plus récent)",
+    },
+}
+
+
+def _lang() -> Language:
+    return resolve_language()
+
+
+def describe(version: OuiDataVersion, now: datetime, lang: Language | None = None) -> str:
+    """One line for ``--version`` and ``doctor``: source, month, size, and a staleness warning."""
+    language = lang or resolve_language()
+    date_text = version.date or render(TEXT, "date_unknown", {}, language)
+    params = {"source": version.source, "date": date_text, "entries": version.entries}
+    line = render(TEXT, "version", params, language)
+    if version.is_stale(now):
+        line += render(TEXT, "stale", {"months": STALE_AFTER_MONTHS}, language)
+    return line

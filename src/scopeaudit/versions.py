@@ -33,8 +33,6 @@ def oui_version() -> str:
     """The OUI data's source, month and size, flagged when older than 12 months."""
     from datetime import UTC, datetime
 
-    from scopeaudit.oui import data_version
+    from scopeaudit.oui import data_version, describe
 
-    data = data_version()
-    stale = " (older than 12 months: update aiooui)" if data.is_stale(datetime.now(UTC)) else ""
-    return f"{data.source}, {data.date or 'date unknown'}, {data.entries} prefixes{stale}"
+    return describe(data_version(), datetime.now(UTC))
