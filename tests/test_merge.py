@@ -362,3 +362,35 @@ def test_imac_sharing_its_connection_is_one_device(corpora: Path) -> None:
     assert not imac.randomized_mac and imac.vendor == "Apple"
     phone = by_mac(devices, "c4:61:8b:35:82:a9")
     assert phone.hostnames == ["Lucas-iPhone"] and phone.id != imac.id
+
+
+def test_apple_announcements_tie_the_wifi_mac() -> None:
+    wifi = "c4:2c:03:06:49:fe"
+    observations = [
+        arp(DELL, "10.0.0.9"),
+        obs(
+            ObservationKind.MDNS_SERVICE,
+            DELL,
+            "10.0.0.9",
+            type="_raop._tcp",
+            instance="C42C030649FE@Lucas iMac",
+            host="Lucas-iMac.local",
+            port=7000,
+            txt={},
+        ),
+        arp(wifi, "10.0.0.10"),
+        arp("3c:22:fb:00:00:01", "10.0.0.11"),
+        obs(
+            ObservationKind.MDNS_SERVICE,
+            INTEL,
+            "10.0.0.12",
+            type="_odisk._tcp",
+            instance="x",
+            host=None,
+            port=None,
+            txt={"sys": "waMA=3C:22:FB:00:00:01,adVF=0x4"},
+        ),
+    ]
+    devices = merge(observations)
+    assert set(by_mac(devices, DELL).macs) == {DELL, wifi}
+    assert set(by_mac(devices, INTEL).macs) == {INTEL, "3c:22:fb:00:00:01"}

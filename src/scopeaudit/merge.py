@@ -4,7 +4,8 @@ Observations are tied into one device when they share an identifier, strongest f
 serial number, a universally administered MAC, a DHCP client-id, a randomized MAC (only within
 this run), then a non-generic mDNS/NetBIOS/DHCP/LLMNR name. Evidence that names another MAC
 of the same device ties it too: a Synology ``mac_address=a|b`` TXT, a D-Link ``mac=`` TXT, a
-NetBIOS node-status unit id, an LLDP chassis MAC. Never the IP alone: an observation that
+NetBIOS node-status unit id, an LLDP chassis MAC, an AirPlay ``deviceid``, a RAOP instance
+``MAC@name``, a Time Machine ``waMA=``. Never the IP alone: an observation that
 carries only an IP joins the device holding that IP, and becomes a device of its own only
 when nothing else holds it (a routed host seen through nmap).
 
@@ -39,7 +40,10 @@ PROXY_ARP_MIN_ADDRESSES = 3
 REFLECTOR_MIN_NAMES = 3
 _PROXY_HOWS = frozenset({"arp-reply", "neighbour-cache", "router-table"})
 _NAME_ORIGINS = frozenset({"dhcp", "mdns", "nbns", "llmnr"})
-_MAC_TXT_KEYS = ("mac_address", "mac")
+# TXT keys that carry the device's own MAC(s): Synology, D-Link, AirPlay.
+_MAC_TXT_KEYS = ("mac_address", "mac", "deviceid")
+_WAMA = re.compile(r"waMA=([0-9A-Fa-f:]{17})")
+_RAOP = re.compile(r"^([0-9A-Fa-f]{12})@")
 # Factory names shared by every unit of a product or OS: they tell nothing about which unit.
 _GENERIC_NAMES = frozenset(
     {
@@ -140,6 +144,13 @@ def identity_keys(observation: Observation) -> list[Key]:
         for txt_key in _MAC_TXT_KEYS:
             if isinstance(txt.get(txt_key), str):
                 keys += _macs_in(txt[txt_key])
+        # Time Machine disks announce the Wi-Fi MAC as sys=waMA=...; RAOP names start MAC@.
+        found = _WAMA.search(str(txt.get("sys", "")))
+        if found:
+            keys += _macs_in(found.group(1))
+        raop = _RAOP.match(str(data.get("instance", "")))
+        if raop and data.get("type") == "_raop._tcp":
+            keys += _macs_in(raop.group(1))
         if isinstance(txt.get("serial"), str) and txt["serial"].strip():
             keys.append((Weight.SERIAL, txt["serial"].strip()))
     elif kind is ObservationKind.NBNS and data.get("unit_id"):
