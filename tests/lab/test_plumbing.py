@@ -12,6 +12,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,16 @@ LAN_TARGETS = ["10.77.0.0/25", "10.77.0.128/26", "10.77.0.192/27", "10.77.0.224/
 
 
 def _name(tag: str) -> str:
-    return f"{tag}{os.getpid() % 100000}"[:8]
+    return f"{tag[:4]}{os.getpid() % 10000}"
+
+
+@contextmanager
+def _cleanup(name: str) -> Iterator[str]:
+    """Whatever a lifecycle test does to its instance, nothing of it survives the test."""
+    try:
+        yield name
+    finally:
+        LabInstance(name).down()
 
 
 def _alive(pid: int) -> bool:
@@ -182,7 +192,7 @@ def test_canary_counts_rise(bare: LabInstance) -> None:
     bare.exec(["arp-scan", "-I", "eth0", "-q", "-x", "10.77.0.40"], timeout=30)
     bare.exec(["nmap", "-n", "-Pn", "-sS", "-p", "22,80", "-oG", "-", "10.77.0.40"], timeout=30)
     deadline = time.monotonic() + 6  # the state file is rewritten at least every 2 s
-    while time.monotonic() < deadline and counts() <= (frames, arps):
+    while time.monotonic() < deadline and not (counts()[0] > frames and counts()[1] > arps):
         time.sleep(0.3)
     new_frames, new_arps = counts()
     assert new_arps > arps
@@ -209,57 +219,60 @@ def _supervisor_gone(pid: int, timeout: float = 20) -> bool:
 
 def test_down_leaves_nothing() -> None:
     name = _name("pd")
-    instance = Lab.up(BARE, "realistic", name=name)
-    pids = _persona_pids(instance)
-    switch = instance.status()["switch"]
-    mask = subprocess.run(
-        ["ip", "netns", "exec", switch, "cat", "/sys/class/net/lan/bridge/group_fwd_mask"],
-        capture_output=True,
-        text=True,
-    )
-    assert mask.stdout.strip() == "0x0"  # realistic: LLDP is not forwarded
-    assert len(pids) == 10 and all(_alive(p) for p in pids)
-    assert name in Lab.running()
-    instance.down()
-    assert instance_namespaces(name) == []
-    assert not any(ns.startswith(f"sal-{name}") for ns in existing_namespaces())
-    assert not any(_alive(p) for p in pids)
-    assert not (RUN_ROOT / name).exists()
-    assert name not in Lab.running()
+    with _cleanup(name):
+        instance = Lab.up(BARE, "realistic", name=name)
+        pids = _persona_pids(instance)
+        switch = instance.status()["switch"]
+        mask = subprocess.run(
+            ["ip", "netns", "exec", switch, "cat", "/sys/class/net/lan/bridge/group_fwd_mask"],
+            capture_output=True,
+            text=True,
+        )
+        assert mask.stdout.strip() == "0x0"  # realistic: LLDP is not forwarded
+        assert len(pids) == 10 and all(_alive(p) for p in pids)
+        assert name in Lab.running()
+        instance.down()
+        assert instance_namespaces(name) == []
+        assert not any(ns.startswith(f"sal-{name}") for ns in existing_namespaces())
+        assert not any(_alive(p) for p in pids)
+        assert not (RUN_ROOT / name).exists()
+        assert name not in Lab.running()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_signals_to_the_supervisor_tear_down(signum: int) -> None:
-    name = _name("ps")
-    instance = Lab.up(BARE, name=name)
-    pids = _persona_pids(instance)
-    supervisor = instance.supervisor_pid()
-    assert supervisor is not None
-    os.kill(supervisor, signum)
-    assert _supervisor_gone(supervisor)
-    assert instance_namespaces(name) == []
-    assert not any(_alive(p) for p in pids)
-    assert not (RUN_ROOT / name).exists()
+    name = _name(f"s{signum}")
+    with _cleanup(name):
+        instance = Lab.up(BARE, name=name)
+        pids = _persona_pids(instance)
+        supervisor = instance.supervisor_pid()
+        assert supervisor is not None
+        os.kill(supervisor, signum)
+        assert _supervisor_gone(supervisor)
+        assert instance_namespaces(name) == []
+        assert not any(_alive(p) for p in pids)
+        assert not (RUN_ROOT / name).exists()
 
 
 def test_stale_lab_is_removed_by_the_next_up() -> None:
     name = _name("pk")
-    instance = Lab.up(BARE, name=name)
-    pids = _persona_pids(instance)
-    supervisor = instance.supervisor_pid()
-    assert supervisor is not None
-    os.kill(supervisor, signal.SIGKILL)
-    assert _supervisor_gone(supervisor)
-    assert instance_namespaces(name)  # killed -9: everything is still there, stale
-    assert all(_alive(p) for p in pids)
-    assert name not in Lab.running()
-    again = Lab.up(BARE, name=name)
-    try:
-        assert not any(_alive(p) for p in pids)
-        assert again.status()["status"] == "ready"
-    finally:
-        again.down()
-    assert instance_namespaces(name) == []
+    with _cleanup(name):
+        instance = Lab.up(BARE, name=name)
+        pids = _persona_pids(instance)
+        supervisor = instance.supervisor_pid()
+        assert supervisor is not None
+        os.kill(supervisor, signal.SIGKILL)
+        assert _supervisor_gone(supervisor)
+        assert instance_namespaces(name)  # killed -9: everything is still there, stale
+        assert all(_alive(p) for p in pids)
+        assert name not in Lab.running()
+        again = Lab.up(BARE, name=name)
+        try:
+            assert not any(_alive(p) for p in pids)
+            assert again.status()["status"] == "ready"
+        finally:
+            again.down()
+        assert instance_namespaces(name) == []
 
 
 def test_failed_up_leaves_nothing(tmp_path: Path) -> None:
@@ -275,7 +288,8 @@ def test_failed_up_leaves_nothing(tmp_path: Path) -> None:
         )
     )
     name = _name("pf")
-    with pytest.raises(LabError, match="rtr01"):
-        Lab.up(topology, name=name)
-    assert instance_namespaces(name) == []
-    assert not (RUN_ROOT / name).exists()
+    with _cleanup(name):
+        with pytest.raises(LabError, match="rtr01"):
+            Lab.up(topology, name=name)
+        assert instance_namespaces(name) == []
+        assert not (RUN_ROOT / name).exists()

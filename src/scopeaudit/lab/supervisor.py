@@ -332,9 +332,14 @@ class Supervisor:
         path = self.root / "control.sock"
         path.unlink(missing_ok=True)
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        server.bind(str(path))
-        os.chmod(path, 0o600)
+        # Bound and listening under a temporary name first: a client that sees control.sock
+        # can always connect.
+        pending = self.root / "control.sock.new"
+        pending.unlink(missing_ok=True)
+        server.bind(str(pending))
+        os.chmod(pending, 0o600)
         server.listen(8)
+        os.replace(pending, path)
         selector = selectors.DefaultSelector()
         selector.register(server, selectors.EVENT_READ)
         try:
