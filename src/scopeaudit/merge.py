@@ -21,6 +21,7 @@ identifier with a previous one keeps its id and first sighting.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import defaultdict
@@ -107,6 +108,7 @@ def is_generic_name(name: str) -> bool:
     return any(pattern.match(value) for pattern in _GENERIC_PATTERNS)
 
 
+@functools.lru_cache(maxsize=65536)
 def _mac_key(text: str) -> Key | None:
     if not is_mac(text):
         return None
@@ -363,7 +365,7 @@ def _device(
         ips=ips,
         hostnames=hostnames,
         vendor=_vendor(universal, chosen),
-        randomized_mac=not universal and any(oui.is_randomized(m) for m in macs),
+        randomized_mac=not universal and any(w is Weight.RANDOM_MAC for w, _ in group.keys),
         scanner=any(
             o.kind is ObservationKind.INTERFACE and o.data.get("scanner") is True for o in chosen
         ),

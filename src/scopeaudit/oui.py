@@ -10,6 +10,7 @@ bits). Nothing is ever downloaded at run time: sites may be offline and lookups 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import re
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from scopeaudit.errors import InputError
 from scopeaudit.i18n import Catalog, render, resolve_language
-from scopeaudit.macaddr import is_locally_administered, is_multicast, normalize_mac
+from scopeaudit.macaddr import normalize_mac
 from scopeaudit.models import DataVersion
 from scopeaudit.taxonomy import Language
 
@@ -117,6 +118,11 @@ def canonical_vendor(name: str) -> str | None:
     return text or None
 
 
+@functools.lru_cache(maxsize=4096)
+def _canonical_cached(name: str) -> str | None:
+    return canonical_vendor(name)
+
+
 class OuiDataVersion(DataVersion):
     """The OUI data's origin and date, which every snapshot and ``--version`` show."""
 
@@ -167,7 +173,9 @@ class OuiDatabase:
 
     def registry_name(self, mac: str) -> str | None:
         """The raw registry name of the longest matching prefix, or None."""
-        digits = normalize_mac(mac).replace(":", "").upper()
+        return self._registry_name(normalize_mac(mac).replace(":", "").upper())
+
+    def _registry_name(self, digits: str) -> str | None:
         if self._extra is not None:
             for length in (9, 7, 6):
                 found = self._extra.by_length.get(length, {}).get(digits[:length])
@@ -183,10 +191,11 @@ class OuiDatabase:
 
     def vendor_of(self, mac: str) -> str | None:
         """Canonical vendor of ``mac``; None for unknown, locally administered or group MACs."""
-        if is_multicast(mac) or is_locally_administered(mac):
+        digits = normalize_mac(mac).replace(":", "").upper()
+        if int(digits[:2], 16) & 0x03:  # group or locally administered: no manufacturer
             return None
-        name = self.registry_name(mac)
-        return canonical_vendor(name) if name is not None else None
+        name = self._registry_name(digits)
+        return _canonical_cached(name) if name is not None else None
 
     def data_version(self) -> OuiDataVersion:
         source = f"IEEE MA-L via aiooui {self._aiooui_version}"
@@ -257,7 +266,7 @@ def vendor_of(mac: str) -> str | None:
 def is_randomized(mac: str) -> bool:
     """A locally administered unicast MAC that is not a known stable virtual prefix."""
     normal = normalize_mac(mac)
-    if is_multicast(normal) or not is_locally_administered(normal):
+    if int(normal[:2], 16) & 0x03 != 0x02:  # multicast, or universally administered
         return False
     return not normal.startswith(_STABLE_LOCAL_PREFIXES)
 
