@@ -32,7 +32,7 @@ from scopeaudit.sources.names import (
     run_names,
     ssdp_search,
 )
-from scopeaudit.taxonomy import Source
+from scopeaudit.taxonomy import Language, Source
 
 from .sa7_netns import (
     BRANCH,
@@ -292,17 +292,24 @@ def test_silent_hosts_and_budget(names_site: tuple[Site, Path, Path]) -> None:
     spent = net.inside(
         "scan",
         lambda: run_names(
-            scope(), ["10.97.0.99"], settings=NamesSettings(timeout_s=2, budget_s=0.5)
+            scope(),
+            ["10.97.0.99"],
+            settings=NamesSettings(timeout_s=2, budget_s=0.5),
+            lang=Language.EN,
         ),
     )
     assert spent.outcome.ok is False
-    assert spent.outcome.error == "names: the 0.5 s budget ran out"
+    assert spent.outcome.error == (
+        "names: the 0.5 s budget ran out; some hosts were not fully queried"
+    )
 
 
 def test_bad_input_is_named_not_raised() -> None:
-    result = run_names(scope(), ["nope", "192.168.9.9"])
+    result = run_names(scope(), ["nope", "192.168.9.9"], lang=Language.EN)
     assert result.probes == []
     assert result.outcome.error == "'nope' is not an IPv4 address: not queried"
+    french = run_names(scope(), ["nope"], lang=Language.FR)
+    assert french.outcome.error == "'nope' n'est pas une adresse IPv4 : non interrogée"
 
 
 @pytest.mark.root

@@ -29,7 +29,7 @@ from scopeaudit.sources.nmap import (
     run_nmap,
     ttl_observations,
 )
-from scopeaudit.taxonomy import Source
+from scopeaudit.taxonomy import Language, Source
 
 from .sa7_netns import (
     BRANCH,
@@ -253,7 +253,13 @@ def test_missing_nmap_is_a_failed_outcome_not_an_exception(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
-    result = run_nmap(scope(), hosts=[NEAR_IP])
+    result = run_nmap(scope(), hosts=[NEAR_IP], lang=Language.EN)
     assert result.outcome.ok is False
-    assert result.outcome.error == "nmap is not installed (Debian: apt-get install nmap)"
+    assert result.outcome.error == (
+        "nmap is not installed (Debian: apt-get install nmap); the nmap source did not run"
+    )
     assert result.observations == [] and result.probes == []
+    french = run_nmap(scope(), hosts=[NEAR_IP], lang=Language.FR)
+    assert french.outcome.error == (
+        "nmap n'est pas installé (Debian : apt-get install nmap) ; la source nmap n'a pas tourné"
+    )

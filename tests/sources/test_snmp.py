@@ -24,7 +24,7 @@ from scopeaudit.sources.snmp import (
     system_data,
     system_observations,
 )
-from scopeaudit.taxonomy import Source
+from scopeaudit.taxonomy import Language, Source
 
 from .sa7_netns import (
     BRANCH,
@@ -181,7 +181,9 @@ def test_budget_stops_the_source_with_a_clear_line(snmp_site: tuple[Site, Path])
     scope = Scope.from_cidrs([LAN, BRANCH], [EXCLUDED])
     settings = SnmpSettings(timeout_s=1.0, retries=3, budget_s=0.5)
     started = time.monotonic()
-    result = net.inside("scan", lambda: run_snmp(scope, ["10.97.0.99"], settings=settings))
+    result = net.inside(
+        "scan", lambda: run_snmp(scope, ["10.97.0.99"], settings=settings, lang=Language.EN)
+    )
     assert time.monotonic() - started < 3
     assert result.outcome.ok is False
     assert result.outcome.error == "snmp: the 0.5 s budget ran out; 1 of 1 host(s) not read"
@@ -189,9 +191,11 @@ def test_budget_stops_the_source_with_a_clear_line(snmp_site: tuple[Site, Path])
 
 def test_nothing_in_scope_means_nothing_sent() -> None:
     scope = Scope.from_cidrs([LAN], [EXCLUDED])
-    result = run_snmp(scope, [EXCL_IP, "192.168.7.7", "nope"])
+    result = run_snmp(scope, [EXCL_IP, "192.168.7.7", "nope"], lang=Language.EN)
     assert result.probes == [] and result.observations == []
     assert result.outcome.error == "'nope' is not an IPv4 address: not queried"
+    french = run_snmp(scope, ["nope"], lang=Language.FR)
+    assert french.outcome.error == "'nope' n'est pas une adresse IPv4 : non interrogée"
 
 
 @pytest.mark.root

@@ -44,11 +44,12 @@ from zeroconf import (  # type: ignore[attr-defined]
     DNSService,
 )
 
+from scopeaudit.i18n import Catalog, render, resolve_language
 from scopeaudit.models import Observation, ObservationKind, ProbeRecord, SourceOutcome, utc_now
 from scopeaudit.scope import MAX_PROBES_PER_HOST_PER_S, Scope, payload_allowed
 from scopeaudit.sources import cap
 from scopeaudit.sources.frames import LINKTYPE_IPV4, decode_frames
-from scopeaudit.taxonomy import Source
+from scopeaudit.taxonomy import Language, Source
 
 MDNS_PORT = 5353
 NBNS_PORT = 137
@@ -68,6 +69,18 @@ DESCRIPTION_FIELDS = (
     "UDN",
     "modelType",
 )
+
+
+_TEXT: Catalog = {
+    "not_ipv4": {
+        Language.EN: "{value} is not an IPv4 address: not queried",
+        Language.FR: "{value} n'est pas une adresse IPv4 : non interrogée",
+    },
+    "budget": {
+        Language.EN: "names: the {seconds} s budget ran out; some hosts were not fully queried",
+        Language.FR: "names : le budget de {seconds} s est épuisé ; des hôtes n'ont pas été entièrement interrogés",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -444,9 +457,11 @@ def run_names(
     settings: NamesSettings | None = None,
     vantage: str = "names",
     multicast_from: Sequence[str] = (),
+    lang: Language | None = None,
 ) -> NamesResult:
     """Query ``hosts`` (only those ``scope`` allows); never raises."""
     settings = settings or NamesSettings()
+    language = lang or resolve_language()
     started = time.monotonic()
     deadline = started + settings.budget_s
     result = NamesResult()
@@ -456,7 +471,7 @@ def run_names(
         try:
             address = str(IPv4Address(text))
         except ValueError:
-            problems.append(f"{text!r} is not an IPv4 address: not queried")
+            problems.append(render(_TEXT, "not_ipv4", {"value": repr(text)}, language))
             continue
         if scope.allows(address) and address not in targets:
             targets.append(address)
@@ -497,7 +512,8 @@ def run_names(
             futures = [pool.submit(one, host) for host in workers]
             _done, pending = wait(futures, timeout=settings.budget_s + 2)
         if pending or time.monotonic() >= deadline:
-            problems.append(f"names: the {settings.budget_s:g} s budget ran out")
+            seconds = f"{settings.budget_s:g}"
+            problems.append(render(_TEXT, "budget", {"seconds": seconds}, language))
     replies = [reply for host in workers for reply in host.replies]
     if settings.ssdp and multicast_from:
         result.probes.append(
@@ -596,6 +612,7 @@ def query(
     *,
     interface: str | None = None,
     settings: NamesSettings | None = None,
+    lang: Language | None = None,
 ) -> NamesResult:
     """The scan's entry point: unicast queries to ``hosts``, plus a multicast M-SEARCH from
     each local address whose segment is in scope (``run_names`` checks it)."""
@@ -605,4 +622,5 @@ def query(
         settings=settings,
         vantage=interface or "names",
         multicast_from=local_ipv4(interface),
+        lang=lang,
     )

@@ -30,10 +30,11 @@ import nmap
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from scopeaudit.i18n import Catalog, render, resolve_language
 from scopeaudit.models import Observation, ObservationKind, ProbeRecord, SourceOutcome, utc_now
 from scopeaudit.scope import MAX_PROBES_PER_HOST_PER_S, PRINT_PORTS, Scope, without_print_ports
 from scopeaudit.sources.nmap_xml import parse_nmap_xml
-from scopeaudit.taxonomy import Source
+from scopeaudit.taxonomy import Language, Source
 
 # The curated TCP ports: each one tells categories apart (research/fingerprints.md §1.3).
 PROBE_PORTS: tuple[int, ...] = (
@@ -72,6 +73,52 @@ PROBE_PORTS: tuple[int, ...] = (
 SCAN_DELAY_MS = 1000 // MAX_PROBES_PER_HOST_PER_S
 # Packets per second of the whole scan: many hosts in parallel, each one still at 10/s.
 DEFAULT_MAX_RATE = 1000
+
+
+_TEXT: Catalog = {
+    "not_installed": {
+        Language.EN: "nmap is not installed (Debian: apt-get install nmap); the nmap source did not run",
+        Language.FR: "nmap n'est pas installé (Debian : apt-get install nmap) ; la source nmap n'a pas tourné",
+    },
+    "unusable": {
+        Language.EN: "nmap cannot be used: {error}",
+        Language.FR: "nmap est inutilisable : {error}",
+    },
+    "outside": {
+        Language.EN: "{network} is not inside the scope: not probed",
+        Language.FR: "{network} n'est pas dans le périmètre : non sondé",
+    },
+    "not_ipv4": {
+        Language.EN: "{value} is not an IPv4 address: not probed",
+        Language.FR: "{value} n'est pas une adresse IPv4 : non sondée",
+    },
+    "budget_spent": {
+        Language.EN: "nmap: the {seconds} s budget ran out before the {step}",
+        Language.FR: "nmap : le budget de {seconds} s était épuisé avant l'étape « {step} »",
+    },
+    "timeout": {
+        Language.EN: "nmap: the {step} stopped after {seconds} s (budget spent)",
+        Language.FR: "nmap : l'étape « {step} » a été arrêtée après {seconds} s (budget épuisé)",
+    },
+    "failed": {
+        Language.EN: "nmap failed during the {step}: {error}",
+        Language.FR: "nmap a échoué pendant l'étape « {step} » : {error}",
+    },
+    "unreadable": {
+        Language.EN: "nmap output of the {step} is unreadable: {error}",
+        Language.FR: "la sortie de nmap pour l'étape « {step} » est illisible : {error}",
+    },
+    "step_discovery": {Language.EN: "host discovery", Language.FR: "découverte des hôtes"},
+    "step_probe": {Language.EN: "port probe", Language.FR: "sondage des ports"},
+    "step_deep": {
+        Language.EN: "service and OS detection",
+        Language.FR: "détection des services et du système",
+    },
+}
+
+
+def _text(code: str, lang: Language, **params: object) -> str:
+    return render(_TEXT, code, params, lang)
 
 
 @dataclass(frozen=True)
@@ -245,14 +292,18 @@ def _without_table_service(observation: Observation) -> Observation:
 class _Run:
     """One nmap invocation: arguments in, XML out; never raises."""
 
-    def __init__(self, scanner: Any, deadline: float) -> None:
+    def __init__(self, scanner: Any, deadline: float, budget: float, lang: Language) -> None:
         self.scanner = scanner
         self.deadline = deadline
+        self.budget = budget
+        self.lang = lang
 
-    def __call__(self, targets: Sequence[str], arguments: list[str]) -> tuple[bytes, str | None]:
+    def __call__(
+        self, step: str, targets: Sequence[str], arguments: list[str]
+    ) -> tuple[bytes, str | None]:
         remaining = int(self.deadline - time.monotonic())
         if remaining <= 0:
-            return b"", "nmap: the time budget ran out before this step"
+            return b"", _text("budget_spent", self.lang, seconds=f"{self.budget:g}", step=step)
         # Targets go through a file: a long list must not hit the command line's limit.
         with tempfile.NamedTemporaryFile("w", prefix="scopeaudit-nmap-", suffix=".txt") as handle:
             handle.write("\n".join(targets) + "\n")
@@ -264,14 +315,16 @@ class _Run:
                     timeout=remaining,
                 )
             except nmap.PortScannerTimeout:
-                return b"", f"nmap: stopped after its {remaining} s budget"
+                return b"", _text("timeout", self.lang, step=step, seconds=remaining)
             except nmap.PortScannerError as error:
                 output = _as_bytes(self.scanner.get_nmap_last_output())
                 if b"<nmaprun" in output and b"</nmaprun>" in output:
                     return output, None
-                return b"", "nmap: " + (str(error).strip().splitlines() or ["failed"])[0]
+                first = (str(error).strip().splitlines() or ["?"])[0]
+                return b"", _text("failed", self.lang, step=step, error=first)
             except OSError as error:
-                return b"", f"nmap could not run: {error.strerror or error}"
+                reason = error.strerror or str(error)
+                return b"", _text("failed", self.lang, step=step, error=reason)
         return _as_bytes(self.scanner.get_nmap_last_output()), None
 
 
@@ -292,6 +345,7 @@ def run_nmap(
     hosts: Sequence[str] = (),
     settings: NmapSettings | None = None,
     vantage: str = "nmap",
+    lang: Language | None = None,
 ) -> NmapResult:
     """Discover live hosts on ``discover`` (routed networks), then probe them and ``hosts``.
 
@@ -299,6 +353,7 @@ def run_nmap(
     the outcome. Failures (nmap missing, budget spent) are the outcome's one-line error.
     """
     settings = settings or NmapSettings()
+    language = lang or resolve_language()
     started = time.monotonic()
     result = NmapResult()
     problems: list[str] = []
@@ -320,14 +375,15 @@ def run_nmap(
         return result
 
     if shutil.which("nmap") is None:
-        problems.append("nmap is not installed (Debian: apt-get install nmap)")
+        problems.append(_text("not_installed", language))
         return finish(False)
     try:
         scanner = nmap.PortScanner()
     except nmap.PortScannerError as failure:
-        problems.append(f"nmap cannot be used: {str(failure).strip().splitlines()[0]}")
+        first = (str(failure).strip().splitlines() or ["?"])[0]
+        problems.append(_text("unusable", language, error=first))
         return finish(False)
-    run = _Run(scanner, started + settings.budget_s)
+    run = _Run(scanner, started + settings.budget_s, settings.budget_s, language)
     seen_addresses: set[tuple[str | None, str | None]] = set()
 
     def keep(observations: Iterable[Observation]) -> None:
@@ -343,13 +399,14 @@ def run_nmap(
     live: list[str] = []
     nets = [n for n in discover if _inside(scope, n)]
     problems.extend(
-        f"{n} is not inside the scope: not probed" for n in discover if not _inside(scope, n)
+        _text("outside", language, network=n) for n in discover if not _inside(scope, n)
     )
     if nets:
         arguments = discovery_arguments(scope, settings, privileged)
         count = sum(scope.target_count(n) for n in nets)
         result.probes.append(_record("nmap host discovery", nets, count, settings, arguments))
-        output, failed = run([str(n) for n in nets], arguments)
+        step = _text("step_discovery", language)
+        output, failed = run(step, [str(n) for n in nets], arguments)
         if failed:
             problems.append(failed)
         result.raw_xml.append(output)
@@ -364,7 +421,7 @@ def run_nmap(
         try:
             address = str(IPv4Address(text))
         except ValueError:
-            problems.append(f"{text!r} is not an IPv4 address: not probed")
+            problems.append(_text("not_ipv4", language, value=repr(text)))
             continue
         if scope.allows(address):
             live.append(address)
@@ -372,17 +429,18 @@ def run_nmap(
     if not result.live:
         return finish(True)
 
-    steps: list[tuple[str, list[str]]] = [
-        ("nmap port probe", probe_arguments(scope, settings, privileged))
+    steps: list[tuple[str, str, list[str]]] = [
+        ("nmap port probe", "step_probe", probe_arguments(scope, settings, privileged))
     ]
     if settings.deep:
-        steps.append(("nmap service/os detection", deep_arguments(scope, settings, privileged)))
+        deep = deep_arguments(scope, settings, privileged)
+        steps.append(("nmap service/os detection", "step_deep", deep))
     targets = result.live
-    for action, arguments in steps:
+    for action, code, arguments in steps:
         if not targets:
             break
         result.probes.append(_record(action, targets, len(targets), settings, arguments))
-        output, failed = run(targets, arguments)
+        output, failed = run(_text(code, language), targets, arguments)
         if failed:
             problems.append(failed)
             continue
@@ -391,7 +449,9 @@ def run_nmap(
             output, vantage=vantage, fallback_time=utc_now(), source=Source.NMAP
         )
         if parsed.error:
-            problems.append(f"nmap output unreadable: {parsed.error}")
+            problems.append(
+                _text("unreadable", language, step=_text(code, language), error=parsed.error)
+            )
         observations = parsed.observations
         if "-sV" not in arguments:
             observations = [_without_table_service(o) for o in observations]

@@ -24,10 +24,11 @@ from datetime import datetime
 from ipaddress import IPv4Address
 from typing import Any, NamedTuple
 
+from scopeaudit.i18n import Catalog, render, resolve_language
 from scopeaudit.models import Observation, ObservationKind, ProbeRecord, SourceOutcome, utc_now
 from scopeaudit.scope import Scope
 from scopeaudit.sources import cap, network_text
-from scopeaudit.taxonomy import Source
+from scopeaudit.taxonomy import Language, Source
 
 SYSTEM_OIDS: dict[str, str] = {
     "sysDescr": "1.3.6.1.2.1.1.1.0",
@@ -42,6 +43,26 @@ SYSTEM_OIDS: dict[str, str] = {
 _NAMES_BY_OID = {oid: name for name, oid in SYSTEM_OIDS.items()}
 _TEXT = ("sysDescr", "sysContact", "sysName", "sysLocation")
 _INTEGERS = ("sysServices", "ipForwarding", "dot1dBaseNumPorts")
+
+
+_MESSAGES: Catalog = {
+    "not_ipv4": {
+        Language.EN: "{value} is not an IPv4 address: not queried",
+        Language.FR: "{value} n'est pas une adresse IPv4 : non interrogée",
+    },
+    "no_community": {
+        Language.EN: "no SNMP community configured: nothing queried",
+        Language.FR: "aucune communauté SNMP configurée : rien n'a été interrogé",
+    },
+    "no_pysnmp": {
+        Language.EN: "pysnmp is not installed (pip install 'pysnmp>=7.1'); the snmp source did not run",
+        Language.FR: "pysnmp n'est pas installé (pip install 'pysnmp>=7.1') ; la source snmp n'a pas tourné",
+    },
+    "budget": {
+        Language.EN: "snmp: the {seconds} s budget ran out; {pending} of {total} host(s) not read",
+        Language.FR: "snmp : le budget de {seconds} s est épuisé ; {pending} hôte(s) sur {total} non lu(s)",
+    },
+}
 
 
 class RawVarBind(NamedTuple):
@@ -190,9 +211,11 @@ async def query_snmp_async(
     *,
     settings: SnmpSettings | None = None,
     vantage: str = "snmp",
+    lang: Language | None = None,
 ) -> SnmpResult:
     """Read the system group of ``hosts`` (only those ``scope`` allows); never raises."""
     settings = settings or SnmpSettings()
+    language = lang or resolve_language()
     started = time.monotonic()
     result = SnmpResult()
     problems: list[str] = []
@@ -201,7 +224,7 @@ async def query_snmp_async(
         try:
             address = str(IPv4Address(text))
         except ValueError:
-            problems.append(f"{text!r} is not an IPv4 address: not queried")
+            problems.append(render(_MESSAGES, "not_ipv4", {"value": repr(text)}, language))
             continue
         if scope.allows(address) and address not in targets:
             targets.append(address)
@@ -220,12 +243,12 @@ async def query_snmp_async(
     if not targets:
         return finish(True)
     if not settings.communities:
-        problems.append("no SNMP community configured: nothing queried")
+        problems.append(render(_MESSAGES, "no_community", {}, language))
         return finish(False)
     try:
         from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
     except ImportError:
-        problems.append("pysnmp is not installed (pip install 'pysnmp>=7.1')")
+        problems.append(render(_MESSAGES, "no_pysnmp", {}, language))
         return finish(False)
 
     shown = ", ".join(targets[:16]) + (" …" if len(targets) > 16 else "")
@@ -267,10 +290,12 @@ async def query_snmp_async(
         task.cancel()
     if pending:
         await asyncio.gather(*pending, return_exceptions=True)
-        problems.append(
-            f"snmp: the {settings.budget_s:g} s budget ran out; "
-            f"{len(pending)} of {len(targets)} host(s) not read"
-        )
+        params = {
+            "seconds": f"{settings.budget_s:g}",
+            "pending": len(pending),
+            "total": len(targets),
+        }
+        problems.append(render(_MESSAGES, "budget", params, language))
     engine.close_dispatcher()
     result.answered.sort(key=IPv4Address)
     return finish(True)
@@ -282,9 +307,12 @@ def run_snmp(
     *,
     settings: SnmpSettings | None = None,
     vantage: str = "snmp",
+    lang: Language | None = None,
 ) -> SnmpResult:
     """``query_snmp_async`` for callers without an event loop of their own."""
-    return asyncio.run(query_snmp_async(scope, hosts, settings=settings, vantage=vantage))
+    return asyncio.run(
+        query_snmp_async(scope, hosts, settings=settings, vantage=vantage, lang=lang)
+    )
 
 
 def read_system(
@@ -293,7 +321,8 @@ def read_system(
     *,
     communities: Sequence[str] = ("public",),
     vantage: str = "snmp",
+    lang: Language | None = None,
 ) -> SnmpResult:
     """The scan's entry point: ``run_snmp`` with the configured communities (default public)."""
     settings = SnmpSettings(communities=tuple(communities) or ("public",))
-    return run_snmp(scope, hosts, settings=settings, vantage=vantage)
+    return run_snmp(scope, hosts, settings=settings, vantage=vantage, lang=lang)
