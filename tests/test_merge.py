@@ -394,3 +394,28 @@ def test_apple_announcements_tie_the_wifi_mac() -> None:
     devices = merge(observations)
     assert set(by_mac(devices, DELL).macs) == {DELL, wifi}
     assert set(by_mac(devices, INTEL).macs) == {INTEL, "3c:22:fb:00:00:01"}
+
+
+def test_a_mac_answering_for_an_address_another_mac_holds_is_the_proxy() -> None:
+    host = "3c:d9:2b:00:00:50"
+    observations = [arp(ROUTER, "10.0.0.1"), arp(ROUTER, "10.0.0.50", 1), arp(host, "10.0.0.50", 1)]
+    devices = merge(observations)
+    router, printer = by_mac(devices, ROUTER), by_mac(devices, host)
+    assert router.proxy_arp and router.ips == ["10.0.0.1"]
+    assert not printer.proxy_arp and printer.ips == ["10.0.0.50"]
+
+
+def test_two_macs_claiming_one_address_is_a_conflict_not_proxy_arp() -> None:
+    devices = merge([arp(DELL, "10.0.0.60"), arp(INTEL, "10.0.0.60", 1)])
+    assert len(devices) == 2
+    assert not any(d.proxy_arp for d in devices)
+    assert all(d.ips == ["10.0.0.60"] for d in devices)
+
+
+def test_an_address_that_moved_is_not_proxy_arp() -> None:
+    observations = [
+        arp(DELL, "10.0.0.50", 0),
+        arp(INTEL, "10.0.0.50", 30),
+        arp(INTEL, "10.0.0.51", 31),
+    ]
+    assert not any(d.proxy_arp for d in merge(observations))

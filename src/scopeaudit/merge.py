@@ -9,8 +9,9 @@ NetBIOS node-status unit id, an LLDP chassis MAC, an AirPlay ``deviceid``, a RAO
 carries only an IP joins the device holding that IP, and becomes a device of its own only
 when nothing else holds it (a routed host seen through nmap).
 
-A MAC that answered ARP for many addresses is a router doing proxy ARP: it is flagged
-``proxy_arp`` and those answers neither give it the addresses nor pull other evidence in.
+A MAC that answered ARP for many addresses, or for an address another MAC answered for too
+while it answered for more, is a router doing proxy ARP: it is flagged ``proxy_arp`` and those
+answers neither give it the addresses nor pull other evidence in.
 
 Device ids are ``dev-`` and 12 hex digits of the SHA-256 of the strongest stable identifier
 (serial, else the lowest universal MAC, else the DHCP client-id, else the name, else a
@@ -27,7 +28,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import IntEnum
 
 from scopeaudit import oui
@@ -39,6 +40,7 @@ from scopeaudit.models import Device, Observation, ObservationKind, Reason
 PROXY_ARP_MIN_ADDRESSES = 3
 # A MAC announcing this many different host names speaks for others (an mDNS gateway).
 REFLECTOR_MIN_NAMES = 3
+PROXY_ARP_WINDOW = timedelta(seconds=60)
 _PROXY_HOWS = frozenset({"arp-reply", "neighbour-cache", "router-table"})
 _NAME_ORIGINS = frozenset({"dhcp", "mdns", "nbns", "llmnr"})
 # TXT keys that carry the device's own MAC(s): Synology, D-Link, AirPlay.
@@ -221,7 +223,7 @@ def merge(
     for observation, keys in zip(observations, keys_of, strict=True):
         if observation.mac in reflectors:
             keys[:] = [key for key in keys if key[0] is not Weight.NAME]
-    proxy_macs = _proxy_arp_macs(observations)
+    proxy = _proxy_arp(observations)
     finder = _UnionFind(count)
     for index, keys in enumerate(keys_of):
         finder.serials[index] = {value for weight, value in keys if weight is Weight.SERIAL}
@@ -241,7 +243,7 @@ def merge(
     # Addresses: which group holds which IP (from observations that carry a MAC).
     holders: dict[str, dict[int, datetime]] = defaultdict(dict)
     for index, observation in enumerate(observations):
-        if observation.ip and keys_of[index] and not _is_proxied(observation, proxy_macs):
+        if observation.ip and keys_of[index] and not _is_proxied(observation, proxy):
             root = finder.find(index)
             seen = holders[observation.ip].get(root)
             if seen is None or observation.time > seen:
@@ -267,14 +269,29 @@ def merge(
 
     previous = list(previous_devices or [])
     devices = [
-        _device(observations, group, proxy_macs, previous)
+        _device(observations, group, proxy, previous)
         for group in sorted(groups.values(), key=lambda g: g.members[0])
     ]
     return _unique_ids(devices)
 
 
-def _proxy_arp_macs(observations: Sequence[Observation]) -> set[str]:
+@dataclass
+class _Proxy:
+    """Proxy-ARP evidence: the MACs doing it, and which (MAC, IP) answers were borrowed."""
+
+    macs: set[str] = field(default_factory=set)
+    borrowed: set[tuple[str, str]] = field(default_factory=set)
+
+
+def _proxy_arp(observations: Sequence[Observation]) -> _Proxy:
+    """Two signs: one MAC answering for many addresses, or for an address another MAC holds.
+
+    In the second case the MAC that answers for more addresses is the proxy; two MACs with one
+    address each are an address conflict, not proxy ARP.
+    """
     addresses: dict[str, set[str]] = defaultdict(set)
+    answerers: dict[str, set[str]] = defaultdict(set)
+    when: dict[tuple[str, str], datetime] = {}
     for observation in observations:
         if (
             observation.kind is ObservationKind.ADDRESS
@@ -283,15 +300,35 @@ def _proxy_arp_macs(observations: Sequence[Observation]) -> set[str]:
             and observation.ip
         ):
             addresses[observation.mac].add(observation.ip)
-    return {mac for mac, ips in addresses.items() if len(ips) >= PROXY_ARP_MIN_ADDRESSES}
+            answerers[observation.ip].add(observation.mac)
+            pair = (observation.mac, observation.ip)
+            when[pair] = min(when.get(pair, observation.time), observation.time)
+    proxy = _Proxy()
+    for mac, ips in addresses.items():
+        if len(ips) >= PROXY_ARP_MIN_ADDRESSES:
+            proxy.macs.add(mac)
+            proxy.borrowed |= {(mac, ip) for ip in ips}
+    for ip, macs in answerers.items():
+        times = sorted(when[(mac, ip)] for mac in macs)
+        # Answers minutes apart are an address that moved, not two answers to one request.
+        if len(macs) < 2 or times[-1] - times[0] > PROXY_ARP_WINDOW:
+            continue
+        most = max(len(addresses[mac]) for mac in macs)
+        for mac in macs:
+            if len(addresses[mac]) == most >= 2 and len(addresses[mac]) > min(
+                len(addresses[other]) for other in macs
+            ):
+                proxy.macs.add(mac)
+                proxy.borrowed.add((mac, ip))
+    return proxy
 
 
-def _is_proxied(observation: Observation, proxy_macs: set[str]) -> bool:
+def _is_proxied(observation: Observation, proxy: _Proxy) -> bool:
     """An ARP answer a proxy-ARP router gave for someone else's address."""
     return (
-        observation.mac in proxy_macs
-        and observation.kind is ObservationKind.ADDRESS
+        observation.kind is ObservationKind.ADDRESS
         and observation.data.get("how") in _PROXY_HOWS
+        and (observation.mac or "", observation.ip or "") in proxy.borrowed
     )
 
 
@@ -323,7 +360,7 @@ def _stable(keys: set[Key]) -> set[Key]:
 def _device(
     observations: Sequence[Observation],
     group: _Group,
-    proxy_macs: set[str],
+    proxy: _Proxy,
     previous: list[Device],
 ) -> Device:
     members = sorted(group.members)
@@ -332,7 +369,7 @@ def _device(
     macs += sorted({o.mac for o in chosen if o.mac and o.mac not in macs})
     universal = sorted(value for weight, value in group.keys if weight is Weight.MAC)
     ips = sorted(
-        {o.ip for o in chosen if o.ip and not _is_proxied(o, proxy_macs)},
+        {o.ip for o in chosen if o.ip and not _is_proxied(o, proxy)},
         key=lambda ip: tuple(int(part) for part in ip.split(".")),
     )
     hostnames = list(
@@ -369,7 +406,7 @@ def _device(
         scanner=any(
             o.kind is ObservationKind.INTERFACE and o.data.get("scanner") is True for o in chosen
         ),
-        proxy_arp=any(mac in proxy_macs for mac in macs),
+        proxy_arp=any(mac in proxy.macs for mac in macs),
         first_seen=first_seen,
         last_seen=max(o.time for o in chosen),
         evidence=members,
