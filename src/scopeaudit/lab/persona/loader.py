@@ -44,11 +44,22 @@ def load_kind(path: Path) -> Kind:
         raise SpecError(f"{path}: {error}") from error
 
 
+_ADAPTERS: dict[str, Any] = {}
+
+
+def _adapter(cls: type[Any]) -> Any:
+    from pydantic import TypeAdapter
+
+    if cls.__name__ not in _ADAPTERS:  # building one costs ~0.2 s: once per class
+        _ADAPTERS[cls.__name__] = TypeAdapter(cls)
+    return _ADAPTERS[cls.__name__]
+
+
 def _pydantic(cls: type[Any], data: Any, origin: str) -> Any:
-    from pydantic import TypeAdapter, ValidationError
+    from pydantic import ValidationError
 
     try:
-        return TypeAdapter(cls).validate_python(data)
+        return _adapter(cls).validate_python(data)
     except ValidationError as error:
         problems = []
         for item in error.errors():
