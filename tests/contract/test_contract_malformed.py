@@ -107,7 +107,9 @@ def test_hundred_thousand_levels_of_nesting(tmp_path: Path) -> None:
     path = tmp_path / "deep.yaml"
     path.write_text("format: 1\nx: " + "[" * 100_000 + "]" * 100_000 + "\n")
     line = _one_problem(path)
-    assert line.startswith(f"{path}:2:43: nesting too deep (over 40 levels)")
+    # our limit (column 43) or libyaml's (1000 levels) when PyYAML is built with it
+    assert line.startswith((f"{path}:2:43: ", f"{path}:2:1003: "))
+    assert line.endswith("nesting too deep (over 40 levels); a contract has at most 6")
 
 
 def test_billion_laughs(tmp_path: Path) -> None:

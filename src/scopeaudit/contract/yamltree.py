@@ -25,7 +25,11 @@ MAX_NODES = 200_000  # after alias expansion; stops "billion laughs" long before
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 
 
-class _TextLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it: the pure-Python one takes a minute on 10 MB
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _TextLoader(_Base):  # type: ignore[misc]
     """SafeLoader without implicit typing: plain scalars are all strings."""
 
     yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML's class-level table
@@ -116,6 +120,8 @@ def _check_shape(text: str) -> None:
 def _yaml_problem(error: yaml.MarkedYAMLError) -> TreeError:
     mark = error.problem_mark or error.context_mark
     detail = " ".join(part for part in (error.context, error.problem) if part) or "invalid YAML"
+    if "nesting depth" in detail:  # libyaml's own limit (1000 levels), met before ours
+        return TreeError(FileProblem.TOO_DEEP, *_pos(mark), limit=MAX_DEPTH)
     if mark is None:
         return TreeError(FileProblem.YAML, detail=detail)
     return TreeError(FileProblem.YAML, *_pos(mark), detail=detail)
@@ -156,7 +162,7 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item) for item in node.value]
         assert isinstance(node, yaml.ScalarNode)
-        if node.style is None and node.value in _NULLS:
+        if not node.style and node.value in _NULLS:  # plain: None (Python parser) or "" (libyaml)
             return None
         return str(node.value)
 
