@@ -223,7 +223,7 @@ class FrameCounter:
         )
         self.proc = net.spawn(
             short,
-            "tcpdump", "-i", "eth0", "-n", "-U", "-Z", "root", "-w", str(self.path), rule,
+            "tcpdump", "-i", "eth0", "-n", "-U", "--immediate-mode", "-Z", "root", "-w", str(self.path), rule,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
         deadline = time.monotonic() + 5
@@ -235,3 +235,34 @@ class FrameCounter:
         time.sleep(0.3)
         out = sh("tcpdump", "-r", str(self.path), "-n", check=False).stdout
         return len([line for line in out.splitlines() if line.strip()])
+
+
+class Capture:
+    """tcpdump in a namespace with any filter; ``times()`` gives each frame's timestamp."""
+
+    def __init__(self, net: Site, short: str, rule: str, path: Path) -> None:
+        self.path = path
+        self.proc = net.spawn(
+            short,
+            "tcpdump", "-i", "eth0", "-n", "-U", "--immediate-mode", "-Z", "root", "-w", str(path), rule,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 5
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+
+    def times(self) -> list[float]:
+        time.sleep(0.3)
+        out = sh("tcpdump", "-r", str(self.path), "-n", "-tt", check=False).stdout
+        return [float(line.split()[0]) for line in out.splitlines() if line.strip()]
+
+
+def busiest_second(times: list[float]) -> int:
+    """The most frames seen in any one-second window."""
+    best, start = 0, 0
+    for end, stamp in enumerate(times):
+        while stamp - times[start] >= 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best

@@ -44,8 +44,10 @@ from .sa7_netns import (
     NEAR_IP,
     RTR_IP,
     SCAN_IP,
+    Capture,
     FrameCounter,
     Site,
+    busiest_second,
     site,
 )
 
@@ -326,3 +328,15 @@ def test_scan_entry_point_multicasts_from_the_interface(
     )
     assert all(o.vantage == "eth0" for o in result.observations)
     assert of(result.observations, ObservationKind.MDNS_SERVICE, NEAR_IP)
+
+
+@pytest.mark.root
+def test_each_host_gets_ten_packets_per_second_at_most(names_site: tuple[Site, Path, Path]) -> None:
+    net, near, _far = names_site
+    rule = f"src host {SCAN_IP} and dst host {NEAR_IP} and udp"
+    capture = Capture(net, "near", rule, near / "rate.pcap")
+    result = net.inside("scan", lambda: run_names(scope(), [NEAR_IP]))
+    assert result.outcome.ok, result.outcome.error
+    times = capture.times()
+    assert len(times) == result.outcome.detail["packets_sent"] >= 5
+    assert busiest_second(times) <= 10

@@ -6,7 +6,9 @@ site (far = 10.97.20.50 behind the router, listeners on 22, 80, 631 and 9100).
 
 from __future__ import annotations
 
+import json
 import socket
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -39,8 +41,11 @@ from .sa7_netns import (
     FAR_IP,
     LAN,
     NEAR_IP,
+    SCAN_IP,
+    Capture,
     FrameCounter,
     Site,
+    busiest_second,
     poke,
     site,
 )
@@ -263,3 +268,52 @@ def test_missing_nmap_is_a_failed_outcome_not_an_exception(
     assert french.outcome.error == (
         "nmap n'est pas installé (Debian : apt-get install nmap) ; la source nmap n'a pas tourné"
     )
+
+
+UNPRIVILEGED_SCRIPT = """
+import json, sys
+from scopeaudit.scope import Scope
+from scopeaudit.sources.nmap import run_nmap
+scope = Scope.from_cidrs(sys.argv[1:3], [sys.argv[3]])
+result = run_nmap(scope, hosts=[sys.argv[4]])
+print(json.dumps({
+    "outcome": result.outcome.model_dump(mode="json"),
+    "details": [p.detail for p in result.probes],
+    "open": sorted(o.data["port"] for o in result.observations
+                   if o.kind == "port" and o.data["state"] == "open"),
+}))
+"""
+
+
+@pytest.mark.root
+def test_as_an_unprivileged_user_it_says_so_and_runs_connect_scans(
+    nmap_site: tuple[Site, Path],
+) -> None:
+    net, folder = nmap_site
+    before = _bytes_received(folder, 9100)
+    done = net.exec(
+        "scan",
+        "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+        sys.executable, "-c", UNPRIVILEGED_SCRIPT, LAN, BRANCH, EXCLUDED, FAR_IP,
+    )  # fmt: skip
+    report = json.loads(done.stdout)
+    assert report["outcome"]["ok"] is True, report
+    assert report["outcome"]["detail"]["privileged"] is False
+    assert all("-sT" in d and "--unprivileged" in d and "-sS" not in d for d in report["details"])
+    assert {22, 80, 631, 9100} <= set(report["open"])
+    after = _bytes_received(folder, 9100)
+    assert after[1] > before[1] and after[0] == before[0]  # a bare connect, no byte
+
+
+@pytest.mark.root
+def test_light_probe_sends_each_host_ten_probes_per_second_at_most(
+    nmap_site: tuple[Site, Path],
+) -> None:
+    net, folder = nmap_site
+    syns = f"src host {SCAN_IP} and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn"
+    capture = Capture(net, "far", syns, folder / "rate.pcap")
+    result = net.inside("scan", lambda: run_nmap(scope(), hosts=[FAR_IP]))
+    assert result.outcome.ok, result.outcome.error
+    times = capture.times()
+    assert len(times) >= len(PROBE_PORTS)  # every curated port was probed...
+    assert busiest_second(times) <= 10  # ... never more than 10 in one second
