@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from scopeaudit.contract.messages import WARNINGS, text
-from scopeaudit.contract.models import Clauses, Contract, Criticality, Period
+from scopeaudit.contract.models import Clauses, Contract, Period
 from scopeaudit.taxonomy import Category, Language
 
 CENT = Decimal("0.01")
@@ -233,7 +233,3 @@ def counts_by_site(contract: Contract) -> dict[str | None, int]:
     order += sorted({s for s in counts if s is not None and s not in order})
     order.append(None)
     return {site: counts[site] for site in order if counts[site]}
-
-
-def criticality_levels() -> list[Criticality]:
-    return list(Criticality)

@@ -370,5 +370,4 @@ def text(catalog: Catalog, code: str, lang: Language, **params: object) -> str:
 
 CLI: Catalog = {
     "init.written": {FR: "Modèle écrit dans {path}", EN: "Template written to {path}"},
-    "check.help": {FR: "", EN: ""},
 }
