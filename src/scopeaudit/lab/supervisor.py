@@ -248,6 +248,7 @@ class Supervisor:
 
     def _start_persona(self, host: HostNs) -> None:
         if host.key in self.personas and host.role == "persona":
+            self.timings[f"spawn_{host.key}_s"] = round(time.monotonic() - self.started, 3)
             self.personas[host.key].start()
 
     def _wait_ready(self) -> None:
@@ -257,6 +258,7 @@ class Supervisor:
             for key, persona in list(waiting.items()):
                 if persona.ready():
                     del waiting[key]
+                    self.timings[f"ready_{key}_s"] = round(time.monotonic() - self.started, 3)
                 elif persona.exit_code() is not None:
                     raise PlumbingError(
                         f"persona {key} exited with code {persona.exit_code()} while starting:"
