@@ -118,18 +118,22 @@ def ssdp_responses(peer_ip: str) -> list[bytes]:
 
 
 def ssdp(multicast: bool) -> None:
+    """The multicast responder answers from 1900; the unicast one from another port, as many
+    real devices do."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("0.0.0.0", 1900))
     if multicast:
         membership = socket.inet_aton("239.255.255.250") + socket.inet_aton(IP)
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
+    other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    other.bind((IP, 0))
     while True:
         data, peer = sock.recvfrom(2048)
         if data.startswith(b"M-SEARCH"):
             bump("ssdp-searches")
             for answer in ssdp_responses(peer[0]):
-                sock.sendto(answer, peer)
+                (sock if multicast else other).sendto(answer, peer)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

@@ -139,7 +139,8 @@ def ipv4_udp_packet(src: str, sport: int, dst: str, dport: int, ttl: int, payloa
 
 @dataclass(frozen=True)
 class Reply:
-    """One datagram received from a host: who, from which port, to where, with what TTL."""
+    """One datagram received from a host: who, from which port, to where, with what TTL, and
+    which service port we had asked (SSDP devices often answer from another port)."""
 
     src: str
     sport: int
@@ -148,6 +149,7 @@ class Reply:
     ttl: int
     payload: bytes
     time: datetime
+    asked: int | None = None
 
 
 def decode_replies(replies: Iterable[Reply], *, vantage: str) -> list[Observation]:
@@ -156,7 +158,7 @@ def decode_replies(replies: Iterable[Reply], *, vantage: str) -> list[Observatio
     items = list(replies)
     batch = decode_frames(
         (
-            (ipv4_udp_packet(r.src, r.sport, r.dst, r.dport, r.ttl, r.payload), r.time)
+            (ipv4_udp_packet(r.src, r.asked or r.sport, r.dst, r.dport, r.ttl, r.payload), r.time)
             for r in items
         ),
         LINKTYPE_IPV4,
@@ -326,30 +328,55 @@ class _Host:
         self.sent = 0
         self.replies: list[Reply] = []
 
-    def exchange(self, port: int, packets: Sequence[bytes]) -> list[Reply]:
-        """Send ``packets`` to (ip, port) from one ephemeral socket, collect what comes back."""
+    def exchange(
+        self, port: int, packets: Sequence[bytes], *, any_port: bool = False
+    ) -> list[Reply]:
+        """Send ``packets`` to (ip, port) from one ephemeral socket, collect what comes back.
+
+        The socket is connected to (ip, port), so only that host's answers reach it and an
+        ICMP "port unreachable" ends the wait at once; with ``any_port`` (SSDP, whose devices
+        often answer from another port) it is bound to the local address instead and keeps
+        what comes from the host's address only.
+        """
         got: list[Reply] = []
         if time.monotonic() >= self.deadline:
             return got
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
-            sock.connect((self.ip, port))  # only this host's replies reach this socket
+            if any_port:
+                sock.bind((_source_address(self.ip, port), 0))
+            else:
+                sock.connect((self.ip, port))
             for packet in packets:
                 pause = self.last_send + self.settings.interval_s - time.monotonic()
                 if pause > 0:
                     time.sleep(pause)
                 try:
-                    sock.send(packet)
+                    sock.sendto(packet, (self.ip, port))
                 except OSError:
                     return got
                 self.last_send = time.monotonic()
                 self.sent += 1
-            got = _collect(sock, self.settings, self.deadline)
+            got = _collect(sock, self.settings, self.deadline, asked=port, only=self.ip)
         self.replies.extend(got)
         return got
 
 
-def _collect(sock: socket.socket, settings: NamesSettings, deadline: float) -> list[Reply]:
+def _source_address(ip: str, port: int) -> str:
+    """The local address the kernel would send from to reach ``ip`` (nothing is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect((ip, port))
+        return str(probe.getsockname()[0])
+
+
+def _collect(
+    sock: socket.socket,
+    settings: NamesSettings,
+    deadline: float,
+    *,
+    asked: int,
+    only: str | None = None,
+) -> list[Reply]:
     got: list[Reply] = []
     local_ip, local_port = sock.getsockname()
     end = min(time.monotonic() + settings.timeout_s, deadline)
@@ -366,7 +393,10 @@ def _collect(sock: socket.socket, settings: NamesSettings, deadline: float) -> l
         for level, kind, value in ancillary:
             if level == socket.IPPROTO_IP and kind == socket.IP_TTL and len(value) >= 4:
                 ttl = struct.unpack("=i", value[:4])[0]
-        got.append(Reply(address[0], address[1], local_ip, local_port, ttl, data, utc_now()))
+        if only is not None and address[0] != only:
+            continue  # another machine writing to our port: not an answer from this host
+        reply = Reply(address[0], address[1], local_ip, local_port, ttl, data, utc_now(), asked)
+        got.append(reply)
         end = min(end, time.monotonic() + settings.linger_s)
 
 
@@ -397,7 +427,7 @@ def _query_nbns(host: _Host) -> None:
 
 
 def _query_ssdp(host: _Host) -> None:
-    host.exchange(SSDP_PORT, [ssdp_search(host.ip)])
+    host.exchange(SSDP_PORT, [ssdp_search(host.ip)], any_port=True)
 
 
 def fetch_description(
@@ -442,7 +472,7 @@ def _multicast_search(
             except OSError:
                 continue
             wait_settings = NamesSettings(timeout_s=1.5, linger_s=1.5)
-            for reply in _collect(sock, wait_settings, deadline):
+            for reply in _collect(sock, wait_settings, deadline, asked=SSDP_PORT):
                 if scope.allows(reply.src):
                     kept.append(reply)
                 else:
