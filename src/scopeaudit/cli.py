@@ -495,6 +495,41 @@ def decide_command(
 # --- end of classification ----------------------------------------------------------------------
 
 
+# --- doctor: checks before a site visit (owner: scope guard) ----------------------------------
+@app.command("doctor")
+def doctor_command(
+    contract: Annotated[
+        Path | None, typer.Option("--contract", help="Check the interface facing each network.")
+    ] = None,
+    lang: Annotated[Language | None, typer.Option("--lang", help="fr or en.")] = None,
+) -> None:
+    """Check privileges, interfaces, nmap, MAC vendor data and the clock before a site visit."""
+    from scopeaudit.doctor import Level, run_checks
+    from scopeaudit.i18n import resolve_language
+    from scopeaudit.scope import Scope
+
+    scope = None
+    language = resolve_language(lang)
+    if contract is not None:
+        from scopeaudit.contract import load_contract
+
+        try:
+            loaded = load_contract(contract, lang)
+            language = resolve_language(lang, loaded.language)
+            scope = Scope.from_contract(loaded, allow_large=True, allow_public=True, lang=language)
+        except ScopeauditError as error:
+            _fail(error)
+    checks = run_checks(scope)
+    marks = {Level.OK: "ok  ", Level.WARNING: "warn", Level.PROBLEM: "FAIL"}
+    for check in checks:
+        out_console.print(f"[{marks[check.level]}] {check.text(language)}", markup=False)
+    if any(check.level is Level.PROBLEM for check in checks):
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+# --- end of doctor -----------------------------------------------------------------------------
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(int(ExitCode.TERMINATED))
 

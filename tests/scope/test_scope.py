@@ -4,6 +4,7 @@ the probe plan."""
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -205,3 +206,18 @@ def test_every_plan_step_has_both_languages() -> None:
     assert set(_STEP_SOURCE) == set(PlanStep)
     for step in PlanStep:
         assert set(_PLAN_TEXT[step]) == set(Language)
+
+
+def test_from_a_real_contract_file(fixtures_dir: Path) -> None:
+    from scopeaudit.contract import load_contract
+
+    contract = load_contract(fixtures_dir / "contracts" / "demo.yaml")
+    scope = Scope.from_contract(contract)
+    assert scope.summary().networks == ["10.77.0.0/24", "10.77.20.0/24"]
+    assert scope.summary().exclude == ["10.77.0.240/28"]
+    assert scope.contract_reference == contract.reference
+    assert not scope.allows("10.77.0.245")
+    assert scope.allows("10.77.20.5")
+    site = scope.network_of("10.77.20.5")
+    assert site is not None and site.site == "AGENCE"
+    assert scope.target_count() == 254 - 15 + 254
