@@ -1,8 +1,8 @@
 """Acceptance of the standard site (issue 3 "done when"), through the session-scoped ``lab`` fixture.
 
-Addresses are the lab plan's (fixtures/lab/office.yaml). Scans stop at 10.77.0.239: the
-excluded /28 (guest01's, and fw01's .254 as the plan places it) and the public range are never
-probed; the last test proves the two canaries stayed at zero.
+Addresses are the lab plan's (fixtures/lab/office.yaml). LAN sweeps skip the contract's excluded
+10.77.0.224/28 (guest01's) and nothing probes the public range; the last test proves the two
+canaries stayed at zero.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,8 @@ pytestmark = [pytest.mark.root, pytest.mark.lab]
 
 REPO = Path(__file__).resolve().parents[2]
 OFFICE = REPO / "fixtures" / "lab" / "office.yaml"
-LAN_TARGETS = ["10.77.0.0/25", "10.77.0.128/26", "10.77.0.192/27", "10.77.0.224/28"]  # .0-.239
+EXCLUDED = IPv4Network("10.77.0.224/28")  # "Wi-Fi invités" in fixtures/contracts/demo.yaml
+LAN_TARGETS = sorted(str(n) for n in IPv4Network("10.77.0.0/24").address_exclude(EXCLUDED))
 NEVER_PROBED = {"guest01", "pub01"}
 
 
@@ -35,7 +37,7 @@ def _lan_personas() -> dict[str, str]:
         str(i.ip.ip): i.mac
         for p in topology.personas
         for i in p.interfaces
-        if i.bridge == "lan" and int(str(i.ip.ip).rsplit(".", 1)[1]) < 240
+        if i.bridge == "lan" and i.ip.ip not in EXCLUDED
     }
 
 
