@@ -318,3 +318,19 @@ def test_ipv4_udp_checksums_verified_by_scapy() -> None:
     del again[UDP].chksum
     rebuilt = IP(bytes(again))
     assert rebuilt.chksum == packet.chksum and rebuilt[UDP].chksum == packet[UDP].chksum
+
+
+def test_raw_mdns_service_announcement_carries_bytes_zeroconf_refuses() -> None:
+    instance = b"\x1b[31mRED\x1b[0m\x00\xff"
+    txt = b"\x07ty=\x1b[2J"
+    packet = DNS(
+        frames.mdns_service_announcement(instance, "_http._tcp", "hostile", 80, txt, "10.77.0.66")
+    )
+    assert packet.qr == 1 and packet.aa == 1 and packet.ancount == 4
+    records = {r.type: r for r in packet.an}
+    assert records[12].rrname == b"_http._tcp.local."
+    assert records[12].rdata == instance + b"._http._tcp.local."
+    assert records[33].port == 80 and records[33].target == b"hostile.local."
+    assert records[16].rrname == instance + b"._http._tcp.local."
+    assert b"".join(bytes([len(t)]) + t for t in records[16].rdata) == txt
+    assert records[1].rrname == b"hostile.local." and records[1].rdata == "10.77.0.66"

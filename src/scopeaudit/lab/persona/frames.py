@@ -410,6 +410,41 @@ def mdns_host_announcement(hostname: str, ip: str, ttl: int = 120) -> bytes:
     return header + record + ip_bytes(ip)
 
 
+def _record(name: bytes, rtype: int, rclass: int, ttl: int, rdata: bytes) -> bytes:
+    return name + struct.pack("!HHIH", rtype, rclass, ttl, len(rdata)) + rdata
+
+
+def _dns_labels(labels: Sequence[bytes]) -> bytes:
+    return b"".join(bytes([len(label)]) + label for label in labels) + b"\x00"
+
+
+def mdns_service_announcement(
+    instance: bytes,
+    service_type: str,
+    hostname: str,
+    port: int,
+    txt: bytes,
+    ip: str,
+    ttl: int = 120,
+) -> bytes:
+    """An unsolicited mDNS response announcing one service: PTR, SRV, TXT and A records.
+
+    ``instance`` is raw bytes (at most 63): it may hold what python-zeroconf refuses to publish
+    (control characters, NUL, invalid UTF-8), which is the point for the hostile persona.
+    """
+    kind = [label.encode() for label in f"{service_type}.local".split(".")]
+    full = _dns_labels([instance[:63], *kind])
+    host = dns_name(f"{hostname}.local")
+    srv = struct.pack("!HHH", 0, 0, port) + host
+    records = [
+        _record(_dns_labels(kind), DNS_PTR, 1, 4500, full),
+        _record(full, 33, 0x8001, ttl, srv),
+        _record(full, 16, 0x8001, 4500, txt or b"\x00"),
+        _record(host, DNS_A, 0x8001, ttl, ip_bytes(ip)),
+    ]
+    return struct.pack("!HHHHHH", 0, 0x8400, 0, len(records), 0, 0) + b"".join(records)
+
+
 # --- SSDP ---------------------------------------------------------------------------------
 
 SSDP_GROUP = "239.255.255.250"

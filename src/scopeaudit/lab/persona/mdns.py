@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 from typing import TYPE_CHECKING
 
+from scopeaudit.lab.persona import frames
 from scopeaudit.lab.persona.context import Context
+from scopeaudit.lab.persona.hostile import as_bytes
 
 if TYPE_CHECKING:
     from zeroconf import ServiceInfo
     from zeroconf.asyncio import AsyncZeroconf
+
+
+log = logging.getLogger(__name__)
 
 
 def txt_rdata(entries: list[bytes]) -> bytes:
@@ -28,12 +34,14 @@ class MdnsServices:
         self.ctx = ctx
         self.zc: AsyncZeroconf | None = None
         self.infos: list[ServiceInfo] = []
+        # Services zeroconf refuses to publish (control characters in the name): announced raw.
+        self.raw: list[bytes] = []
 
     async def start(self) -> None:
         mdns = self.ctx.spec.kind.services.mdns
         if mdns is None or not mdns.services:
             return
-        from zeroconf import IPVersion, ServiceInfo
+        from zeroconf import BadTypeInNameException, IPVersion, ServiceInfo
         from zeroconf.asyncio import AsyncZeroconf
 
         hostname = self.ctx.render(mdns.hostname or self.ctx.spec.id)
@@ -46,16 +54,30 @@ class MdnsServices:
         for service in mdns.services:
             kind = f"{service.type}.local."
             txt = txt_rdata([self.ctx.render_bytes(entry) for entry in service.txt])
-            self.infos.append(
-                ServiceInfo(
+            name = self.ctx.render(service.name)
+            try:
+                info = ServiceInfo(
                     kind,
-                    f"{self.ctx.render(service.name)}.{kind}",
+                    f"{name}.{kind}",
                     port=service.port,
                     properties=txt,
                     server=f"{hostname}.local.",
                     addresses=addresses,
                 )
-            )
+            except (BadTypeInNameException, ValueError, UnicodeError) as refused:
+                log.info("mdns: zeroconf refuses %r (%s): announcing it raw", name, refused)
+                self.raw.append(
+                    frames.mdns_service_announcement(
+                        as_bytes(name),
+                        service.type,
+                        hostname,
+                        service.port,
+                        txt,
+                        self.ctx.first.address,
+                    )
+                )
+                continue
+            self.infos.append(info)
         results = await asyncio.gather(
             *(self._register(info) for info in self.infos), return_exceptions=True
         )

@@ -164,8 +164,9 @@ class Runtime:
         while True:
             try:
                 await action()
-            except OSError as error:
-                self.ctx.fail(f"emit {name}", error)
+            except Exception as error:  # a failing emission is data; the persona keeps running
+                log.exception("emit %s", name)
+                self.ctx.fail(f"emit {name}", repr(error))
             if interval <= 0:
                 return
             await asyncio.sleep(interval)
@@ -299,6 +300,12 @@ class Runtime:
                 self.ctx.count_emission("mdns")
             else:
                 await self.mdns.announce()
+            if self.mdns.raw:
+                sock = self._socket(
+                    "mdns", lambda: multicast_sender(self.ctx.first.address, 255, 5353)
+                )
+                for packet in self.mdns.raw:
+                    self._sendto(sock, packet, ("224.0.0.251", 5353))
             return
         # No services: a host that only announces its name and asks questions (no responder).
         sock = self._socket("mdns", lambda: multicast_sender(self.ctx.first.address, 255, 5353))
