@@ -229,3 +229,29 @@ def test_without_raw_socket_privilege_it_says_so(flat_lab: FlatLab) -> None:
     assert "CAP_NET_RAW" in outcome["error"]
     assert outcome["detail"] == {"missing": "CAP_NET_RAW"}
     assert result["observations"] == [] and result["frames_sent"] == 0
+
+
+@pytest.mark.root
+def test_parallel_senders_probe_each_address_once_or_twice(
+    flat_lab: FlatLab, tmp_path: Path
+) -> None:
+    pcap = tmp_path / "arp.pcap"
+    with flat_lab.capture(pcap):
+        result = run_sweep(
+            flat_lab, {"networks": [str(LAB_NET)], "exclude": [EXCLUDED], "rate": 0, "senders": 2}
+        )
+    assert result["outcome"]["ok"]
+    assert "senders=2" in result["probe_log"][0]["detail"]
+    assert len(result["observations"]) == 5
+    counts = count_requests(pcap)
+    assert len(counts) == 238  # 10.66.0.1-239 without our own address
+    assert all(1 <= n <= 2 for n in counts.values())
+    assert sum(counts.values()) == result["frames_sent"]
+
+
+@pytest.mark.root
+def test_no_retry_and_no_wait_when_every_target_answered(flat_lab: FlatLab) -> None:
+    result = run_sweep(flat_lab, {"networks": ["10.66.0.10/32", "10.66.0.33/32"]})
+    assert {o["ip"] for o in result["observations"]} == {"10.66.0.10", "10.66.0.33"}
+    assert result["frames_sent"] == 2
+    assert [p["count"] for p in result["probe_log"]] == [1, 1]  # one pass per /32 segment

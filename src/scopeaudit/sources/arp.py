@@ -343,6 +343,8 @@ class _Collector:
         self.ignored = 0
         self.raw: list[tuple[bytes, float]] = []
         self.buffer = bytearray(2048)
+        # Set once every target answered: senders waiting to pace or retry stop at once.
+        self.finished = threading.Event()
 
     def drain(self) -> None:
         recv_into = self.sock.recv_into
@@ -362,6 +364,8 @@ class _Collector:
             if not self.answered[index]:
                 self.answered[index] = 1
                 self.answered_count += 1
+                if self.answered_count == len(self.targets):
+                    self.finished.set()
             self.raw.append((bytes(buffer[:FRAME_LEN]), time.time()))
 
     def wait(self, seconds: float) -> None:
@@ -461,8 +465,8 @@ class _Sender(threading.Thread):
                 if attempt > 0:
                     # A retry waits until the first request has had ``grace`` to be answered.
                     ready_at = max(ready_at, first_sent[chunk[-1]] + self.grace)
-                if ready_at > now:
-                    time.sleep(ready_at - now)
+                if ready_at > now and self.collector.finished.wait(ready_at - now):
+                    return
                 if attempt > 0:
                     chunk = [i for i in chunk if not answered[i]]
                     if not chunk:
@@ -562,7 +566,7 @@ def _sweep_segment(
     for attempt in range(attempts):
         frames = sum(w.frames_per_attempt[attempt] for w in workers)
         begun = [w.started_at[attempt] for w in workers if w.started_at[attempt] is not None]
-        if not begun:
+        if not begun or not frames:
             continue
         seconds = max(w.seconds_per_attempt[attempt] for w in workers)
         records.append(
