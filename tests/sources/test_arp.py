@@ -255,3 +255,12 @@ def test_no_retry_and_no_wait_when_every_target_answered(flat_lab: FlatLab) -> N
     assert {o["ip"] for o in result["observations"]} == {"10.66.0.10", "10.66.0.33"}
     assert result["frames_sent"] == 2
     assert [p["count"] for p in result["probe_log"]] == [1, 1]  # one pass per /32 segment
+
+
+@pytest.mark.root
+def test_an_ip_answering_with_two_macs_keeps_both() -> None:
+    twice = IPv4Address("10.68.0.5")
+    with FlatLab(IPv4Network("10.68.0.0/29"), [twice, twice], IPv4Address("10.68.0.6")) as lab:
+        result = run_sweep(lab, {"networks": ["10.68.0.0/29"]})
+    pairs = sorted((o["ip"], o["mac"]) for o in result["observations"])
+    assert pairs == [("10.68.0.5", "3c:d9:2b:00:00:01"), ("10.68.0.5", "3c:d9:2b:00:00:02")]
