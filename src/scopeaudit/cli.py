@@ -15,7 +15,6 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from scopeaudit import __version__
 from scopeaudit.contract.report import OutputFormat
 from scopeaudit.errors import ExitCode, ScopeauditError
 from scopeaudit.taxonomy import Language
@@ -493,6 +492,146 @@ def decide_command(
 
 
 # --- end of classification ----------------------------------------------------------------------
+
+
+# --- scan (owner: discovery) ------------------------------------------------------------------
+_SCAN_TEXT = {
+    "written": {
+        Language.EN: "Snapshot written to {path} ({devices} devices, {fingerprint})",
+        Language.FR: "Instantané écrit dans {path} ({devices} équipements, {fingerprint})",
+    },
+    "need_target": {
+        Language.EN: "give --contract FILE, --network CIDR or --import FILE",
+        Language.FR: "donnez --contract FICHIER, --network CIDR ou --import FICHIER",
+    },
+}
+
+
+def _scan_text(code: str, lang: Language, **params: object) -> str:
+    from scopeaudit.i18n import render
+
+    return render(_SCAN_TEXT, code, params, lang)
+
+
+@app.command("scan")
+def scan_command(
+    contract: Annotated[
+        Path | None, typer.Option("--contract", help="Contract whose scope limits every probe.")
+    ] = None,
+    network: Annotated[
+        list[str] | None,
+        typer.Option("--network", help="CIDR to scan (private ranges only without a contract)."),
+    ] = None,
+    interface: Annotated[
+        str | None, typer.Option("--interface", help="Interface to sweep and listen on.")
+    ] = None,
+    sources: Annotated[
+        str | None,
+        typer.Option("--sources", help="Comma-separated: arp,nmap,passive,names,snmp,host,import."),
+    ] = None,
+    rate: Annotated[
+        float, typer.Option("--rate", help="ARP sweep rate in frames per second.")
+    ] = 2000.0,
+    passive_seconds: Annotated[
+        float, typer.Option("--passive-seconds", help="Listening window; 0 skips listening.")
+    ] = 20.0,
+    deep: Annotated[
+        bool, typer.Option("--deep", help="nmap service and OS detection (never on print ports).")
+    ] = False,
+    import_files: Annotated[
+        list[Path] | None,
+        typer.Option("--import", help="nmap XML, pcap or pcapng file to import (repeatable)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Where to write the snapshot JSON.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the probe plan and send nothing.")
+    ] = False,
+    allow_large: Annotated[
+        bool, typer.Option("--allow-large", help="Allow more than 65,536 addresses.")
+    ] = False,
+    allow_public: Annotated[
+        bool, typer.Option("--allow-public", help="Allow public address ranges.")
+    ] = False,
+    community: Annotated[
+        list[str] | None, typer.Option("--community", help="SNMP community (default public).")
+    ] = None,
+    lang: Annotated[Language | None, typer.Option("--lang", help="fr or en.")] = None,
+) -> None:
+    """Discover the devices inside the scope and write a snapshot."""
+    from datetime import UTC, datetime
+
+    from scopeaudit.discovery import ALL_SOURCES, ScanRequest, parse_sources, plan, run_scan
+    from scopeaudit.errors import UsageError
+    from scopeaudit.i18n import resolve_language
+    from scopeaudit.render.scan import ScanProgress, scan_summary
+    from scopeaudit.scope import Scope
+    from scopeaudit.snapshot import write_snapshot
+
+    try:
+        language = resolve_language(lang)
+        scope = None
+        if contract is not None:
+            from scopeaudit.contract import load_contract
+
+            loaded = load_contract(contract, lang)
+            language = resolve_language(lang, loaded.language)
+            scope = Scope.from_contract(
+                loaded,
+                networks=network or [],
+                allow_public=allow_public,
+                allow_large=allow_large,
+                lang=language,
+            )
+        elif network:
+            scope = Scope.from_cidrs(
+                network, allow_public=allow_public, allow_large=allow_large, lang=language
+            )
+        elif not import_files:
+            raise UsageError(_scan_text("need_target", language))
+        try:
+            chosen = parse_sources([sources]) if sources else None
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        request = ScanRequest(
+            scope=scope,
+            interface=interface,
+            rate=rate,
+            passive_seconds=max(0.0, passive_seconds),
+            deep=deep,
+            imports=tuple(import_files or ()),
+            communities=tuple(community or ("public",)),
+            lang=language,
+            sources=chosen if chosen is not None else ALL_SOURCES,
+        )
+        if dry_run:
+            probe_plan = plan(request)
+            for line in probe_plan.lines(language) if probe_plan else []:
+                out_console.print(line, markup=False)
+            raise typer.Exit(0)
+        with ScanProgress(err_console, language, request) as progress:
+            snapshot = run_scan(request, progress.update)
+        target = output or Path(
+            f"scopeaudit-scan-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}.json"
+        )
+        write_snapshot(snapshot, target)
+    except ScopeauditError as error:
+        _fail(error)
+    scan_summary(out_console, snapshot, language)
+    out_console.print(
+        _scan_text(
+            "written",
+            language,
+            path=target,
+            devices=len(snapshot.devices),
+            fingerprint=snapshot.fingerprint,
+        ),
+        markup=False,
+    )
+
+
+# --- end of scan -------------------------------------------------------------------------------
 
 
 # --- doctor: checks before a site visit (owner: scope guard) ----------------------------------
