@@ -28,8 +28,7 @@ format:
 	$(VENV)/bin/ruff check --fix src tests bench
 
 demo:
-	$(VENV)/bin/scopeaudit contract check fixtures/contracts/demo.yaml; \
-	  status=$$?; [ $$status -le 1 ] || exit $$status
+	bash scripts/demo.sh
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

@@ -183,7 +183,8 @@ def scan_summary(console: Console, snapshot: Snapshot, lang: Language) -> None:
             Text(category),
             Text(device.id),
         )
-    console.print(table)
+    # Logs and pipes are not 80 columns wide: keep MACs and names whole there.
+    console.print(table, width=None if console.is_terminal else max(console.width, 150))
     console.print(Text(_t("sources", lang), style="bold"))
     for outcome in snapshot.sources:
         state = _t("ok", lang) if outcome.ok else _t("failed", lang)
