@@ -334,3 +334,10 @@ def test_raw_mdns_service_announcement_carries_bytes_zeroconf_refuses() -> None:
     assert records[16].rrname == instance + b"._http._tcp.local."
     assert b"".join(bytes([len(t)]) + t for t in records[16].rdata) == txt
     assert records[1].rrname == b"hostile.local." and records[1].rdata == "10.77.0.66"
+
+
+def test_http_date_matches_the_email_package() -> None:
+    from email.utils import formatdate
+
+    for now in (0.0, 1_700_000_000.0, 1_795_867_012.5, 951_782_400.0):
+        assert frames.http_date(now) == formatdate(now, usegmt=True)

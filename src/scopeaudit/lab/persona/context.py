@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from email.utils import formatdate
 from pathlib import Path
 
 from scopeaudit.lab.persona.hostile import as_bytes, expand
@@ -105,7 +104,3 @@ class Context:
             "started_at": self.started_at,
             "updated_at": time.time(),
         }
-
-
-def http_date(now: float | None = None) -> str:
-    return formatdate(now, usegmt=True)

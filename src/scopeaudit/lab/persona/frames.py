@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import socket
 import struct
+import time
 from collections.abc import Iterable, Sequence
-from email.utils import formatdate
 
 BROADCAST_MAC = "ff:ff:ff:ff:ff:ff"
 LLDP_MULTICAST = "01:80:c2:00:00:0e"
@@ -41,6 +41,22 @@ CDP_CAPS: dict[str, int] = {
     "repeater": 0x40,
     "phone": 0x80,
 }
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def http_date(now: float | None = None) -> str:
+    """RFC 7231 IMF-fixdate (``Tue, 14 Nov 2023 22:13:20 GMT``), locale-independent.
+
+    Written out rather than imported from ``email.utils``: the email package costs start-up time.
+    """
+    t = time.gmtime(now)
+    return (
+        f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year} "
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
+    )
 
 
 def mac_bytes(mac: str) -> bytes:
@@ -495,7 +511,7 @@ def ssdp_response(
     lines = [
         "HTTP/1.1 200 OK",
         f"CACHE-CONTROL: max-age={max_age}",
-        f"DATE: {formatdate(now, usegmt=True)}",
+        f"DATE: {http_date(now)}",
         "EXT:",
         f"LOCATION: {location}",
         f"SERVER: {server}",

@@ -11,7 +11,8 @@ import contextlib
 import logging
 import ssl
 
-from scopeaudit.lab.persona.context import Context, http_date
+from scopeaudit.lab.persona.context import Context
+from scopeaudit.lab.persona.frames import http_date
 from scopeaudit.lab.persona.spec import HttpResponse, TcpService
 from scopeaudit.lab.persona.tls import make_certificate, server_context
 
