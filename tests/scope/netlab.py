@@ -242,7 +242,7 @@ from scopeaudit.sources.arp import sweep
 args = json.loads(sys.argv[1])
 scope = Scope.from_cidrs(args["networks"], args.get("exclude", []), allow_large=True)
 result = sweep(scope, rate=args.get("rate", 2000), grace=args.get("grace", 0.25), senders=args.get("senders"),
-               interface=args.get("interface"), attempts=args.get("attempts", 2), probe_first=args.get("probe_first", True))
+               interface=args.get("interface"), attempts=args.get("attempts", 2), style=args.get("style", "probe"))
 print(json.dumps({
     "outcome": result.outcome.model_dump(mode="json"),
     "observations": [o.model_dump(mode="json") for o in result.observations],

@@ -185,16 +185,10 @@ def test_sweep_finds_every_host_and_never_probes_the_excluded(
     assert all(p["targets"] == str(LAB_NET) and p["source"] == "arp" for p in log)
 
 
-@pytest.mark.root
-def test_sweep_sends_probes_first_and_classic_requests_on_retry(
-    flat_lab: FlatLab, tmp_path: Path
-) -> None:
-    pcap = tmp_path / "arp.pcap"
-    with flat_lab.capture(pcap):
-        result = run_sweep(flat_lab, {"networks": ["10.66.0.0/28"]})
-    assert {o["ip"] for o in result["observations"]} == {"10.66.0.1", "10.66.0.10"}
+def _requests(pcap: Path) -> list[tuple[str, str]]:
+    """(sender address, target address) of every ARP request from the scanner in ``pcap``."""
     data = pcap.read_bytes()
-    senders = []
+    found = []
     offset = 24
     while offset + 16 <= len(data):
         caplen = int.from_bytes(data[offset + 8 : offset + 12], "little")
@@ -202,13 +196,29 @@ def test_sweep_sends_probes_first_and_classic_requests_on_retry(
         offset += 16 + caplen
         if frame[20:22] == b"\x00\x01":
             assert frame[6:12] == bytes.fromhex(SCANNER_MAC.replace(":", ""))
-            senders.append((str(IPv4Address(frame[28:32])), str(IPv4Address(frame[38:42]))))
-    probes = [t for s, t in senders if s == "0.0.0.0"]
-    classic = [t for s, t in senders if s == "10.66.0.200"]
-    assert len(probes) == 14  # 10.66.0.1-14
-    assert sorted(classic, key=IPv4Address) == [
-        f"10.66.0.{i}" for i in range(1, 15) if i not in (1, 10)
-    ]
+            found.append((str(IPv4Address(frame[28:32])), str(IPv4Address(frame[38:42]))))
+    return found
+
+
+@pytest.mark.root
+@pytest.mark.parametrize(
+    ("style", "first", "retry"),
+    [
+        ("probe", "0.0.0.0", "0.0.0.0"),
+        ("probe-then-classic", "0.0.0.0", "10.66.0.200"),
+        ("classic", "10.66.0.200", "10.66.0.200"),
+    ],
+)
+def test_request_styles(
+    flat_lab: FlatLab, tmp_path: Path, style: str, first: str, retry: str
+) -> None:
+    pcap = tmp_path / "arp.pcap"
+    with flat_lab.capture(pcap):
+        result = run_sweep(flat_lab, {"networks": ["10.66.0.0/28"], "style": style})
+    assert {o["ip"] for o in result["observations"]} == {"10.66.0.1", "10.66.0.10"}
+    sent = _requests(pcap)
+    assert sent[:14] == [(first, f"10.66.0.{i}") for i in range(1, 15)]
+    assert sent[14:] == [(retry, f"10.66.0.{i}") for i in range(1, 15) if i not in (1, 10)]
 
 
 @pytest.mark.root
