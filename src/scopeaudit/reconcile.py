@@ -1,0 +1,831 @@
+"""Reconciliation: the contract's declared perimeter against the devices found (pure).
+
+``reconcile`` takes a contract, devices (+ the coverage map, decisions and presence history)
+and returns findings and their summary; it does no I/O. Order of the rules (issue 6, DESIGN §4,
+§6): declared equipment is matched first, by identifier strength, one level at a time (serial,
+then MAC, then host name, then IP); what is left goes through decisions, then the contract's
+policies (first match wins, ``limit`` honoured), and the rest is ``unexpected``. Declared items
+left unseen are ``missing``, or ``not_verifiable`` when no method reached their network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from ipaddress import IPv4Address, IPv4Network
+
+from scopeaudit.audit_models import (
+    Candidate,
+    CategorySummary,
+    Coverage,
+    DeclaredItem,
+    Finding,
+    SiteSummary,
+    Summary,
+    money,
+)
+from scopeaudit.contract import Contract, EquipmentItem, Policy, Treatment, fees, unit_prices
+from scopeaudit.contract.models import Criticality, format_duration
+from scopeaudit.decisions import Action, DecisionsFile
+from scopeaudit.i18n import Catalog, render
+from scopeaudit.merge import Weight, identity_keys, normalize_name
+from scopeaudit.models import Device, Observation, ObservationKind, Reason
+from scopeaudit.oui import is_randomized
+from scopeaudit.taxonomy import Category, Language, Role, Source, Status
+
+# Identifier levels, strongest first (issue 6: serial > MAC > host name > IP).
+LEVELS = ("serial", "mac", "hostname", "ip")
+
+# Statuses whose findings count as drift (DESIGN §6); missing only when not provisional.
+DRIFT_STATUSES = frozenset({Status.MISMATCH, Status.MISSING, Status.UNEXPECTED, Status.AMBIGUOUS})
+
+# Unseen runs/days before a declared item is definitively missing (issue 6 defaults).
+_ONE_RUN = (1, None)
+DEFAULT_PRESENCE: dict[Category, tuple[int, int | None]] = {
+    Category.COMPUTER: (3, 14),
+    Category.TABLET: (5, 30),
+    Category.PHONE: (5, 30),
+    Category.SERVER: _ONE_RUN,
+    Category.HYPERVISOR: _ONE_RUN,
+    Category.ROUTER: _ONE_RUN,
+    Category.FIREWALL: _ONE_RUN,
+    Category.SWITCH: _ONE_RUN,
+    Category.ACCESS_POINT: _ONE_RUN,
+    Category.PRINTER: _ONE_RUN,
+    Category.NAS: _ONE_RUN,
+    Category.IP_PHONE: _ONE_RUN,
+    Category.CAMERA: _ONE_RUN,
+    Category.IOT: _ONE_RUN,
+    Category.UNKNOWN: _ONE_RUN,
+}
+
+# Methods that reach a network just by the scanner having an interface in it (DESIGN §6).
+_ONLINK_METHODS = (Source.ARP, Source.PASSIVE)
+# Methods that reach a network when they got at least one reply from it.
+_REPLY_METHODS = (Source.NMAP, Source.NAMES, Source.SNMP, Source.IMPORT)
+
+DETAILS: Catalog = {
+    "matched_by": {
+        Language.EN: "matched by {identifier} {value}",
+        Language.FR: "rapproché par {identifier} {value}",
+    },
+    "ip_changed": {
+        Language.EN: "IP changed: declared {declared}, seen {observed}",
+        Language.FR: "IP changée : déclarée {declared}, vue {observed}",
+    },
+    "hostname_changed": {
+        Language.EN: "host name changed: declared {declared}, seen {observed}",
+        Language.FR: "nom d'hôte changé : déclaré {declared}, vu {observed}",
+    },
+    "extra_nic": {
+        Language.EN: "second interface of the same item: device {device_id}",
+        Language.FR: "seconde interface du même équipement : appareil {device_id}",
+    },
+    "bmc": {
+        Language.EN: "management controller {device_id} is part of this server (not billed)",
+        Language.FR: "contrôleur de gestion {device_id} rattaché à ce serveur (non facturé)",
+    },
+    "category_differs": {
+        Language.EN: "declared as {declared}, seen as {observed}",
+        Language.FR: "déclaré comme {declared}, vu comme {observed}",
+    },
+    "category_unconfirmed": {
+        Language.EN: "category not confirmed: the device could not be classified",
+        Language.FR: "catégorie non confirmée : l'appareil n'a pas pu être classé",
+    },
+    "site_differs": {
+        Language.EN: "declared at site {declared}, seen at site {observed}",
+        Language.FR: "déclaré sur le site {declared}, vu sur le site {observed}",
+    },
+    "unpriced": {
+        Language.EN: "no unit price for {category} in the contract: amount unknown",
+        Language.FR: "pas de prix unitaire pour {category} au contrat : montant inconnu",
+    },
+    "not_seen": {
+        Language.EN: "not seen by any method that reached its network",
+        Language.FR: "vu par aucune méthode ayant atteint son réseau",
+    },
+    "recheck": {
+        Language.EN: "re-checked before reporting: {what}, no answer",
+        Language.FR: "revérifié avant signalement : {what}, aucune réponse",
+    },
+    "provisional": {
+        Language.EN: "provisional: unseen for {runs} run(s); missing after {needed}",
+        Language.FR: "provisoire : absent depuis {runs} passage(s) ; manquant après {needed}",
+    },
+    "intervention_delay": {
+        Language.EN: "{criticality} item: contractual intervention delay {delay}",
+        Language.FR: "équipement {criticality} : délai d'intervention contractuel {delay}",
+    },
+    "not_reached": {
+        Language.EN: "no method that ran reached {networks}: absence cannot be asserted",
+        Language.FR: "aucune méthode n'a atteint {networks} : l'absence ne peut être affirmée",
+    },
+    "excluded_range": {
+        Language.EN: "its IP is in the excluded range {cidr}: it is never probed",
+        Language.FR: "son IP est dans la plage exclue {cidr} : elle n'est jamais sondée",
+    },
+    "ambiguous_devices": {
+        Language.EN: "{count} devices fit this item by {identifier}",
+        Language.FR: "{count} appareils correspondent à cet équipement par {identifier}",
+    },
+    "ambiguous_items": {
+        Language.EN: "this device fits {count} declared items by {identifier}",
+        Language.FR: "cet appareil correspond à {count} équipements déclarés par {identifier}",
+    },
+    "policy": {
+        Language.EN: "policy {policy}: {treatment}",
+        Language.FR: "règle {policy} : {treatment}",
+    },
+    "policy_limit": {
+        Language.EN: "policy {policy} covers at most {limit} devices: this one is beyond",
+        Language.FR: "la règle {policy} couvre au plus {limit} appareils : celui-ci est au-delà",
+    },
+    "decision": {
+        Language.EN: "decision {action} by {author} on {date}: {reason}",
+        Language.FR: "décision {action} par {author} le {date} : {reason}",
+    },
+    "not_declared": {
+        Language.EN: "not declared in the contract",
+        Language.FR: "non déclaré au contrat",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Presence:
+    """How long a declared item has been unseen, this run included (history, issue 7)."""
+
+    runs: int = 1
+    days: float = 0.0
+
+
+@dataclass
+class Reconciliation:
+    """What ``reconcile`` returns: the findings, the summary and the devices (policy set)."""
+
+    findings: list[Finding]
+    summary: Summary
+    devices: list[Device]
+
+
+@dataclass
+class _State:
+    """Who has been paired with whom so far."""
+
+    pairs: dict[str, list[str]] = field(default_factory=dict)  # item id -> device ids
+    level: dict[str, str] = field(default_factory=dict)  # item id -> identifier kind
+    value: dict[str, str] = field(default_factory=dict)  # item id -> identifier value
+    taken: set[str] = field(default_factory=set)  # device ids used
+    ambiguous: list[Finding] = field(default_factory=list)
+    blocked_items: set[str] = field(default_factory=set)
+
+
+def detail(code: str, lang: Language, **params: str | int | float | bool | None) -> Reason:
+    """A finding detail in ``lang``."""
+    return Reason(code=code, params=dict(params), text=render(DETAILS, code, params, lang))
+
+
+def _short(name: str) -> str:
+    return normalize_name(name).split(".", 1)[0]
+
+
+def _names(values: Iterable[str]) -> set[str]:
+    out: set[str] = set()
+    for value in values:
+        if value.strip():
+            out.add(normalize_name(value))
+            out.add(_short(value))
+    return out
+
+
+def device_serials(
+    devices: Sequence[Device], observations: Sequence[Observation]
+) -> dict[str, set[str]]:
+    """Serial numbers each device announced (SSDP, LLDP-MED, mDNS TXT), by device id."""
+    out: dict[str, set[str]] = {}
+    for device in devices:
+        found: set[str] = set()
+        for index in device.evidence:
+            if 0 <= index < len(observations):
+                found.update(
+                    value
+                    for weight, value in identity_keys(observations[index])
+                    if weight is Weight.SERIAL
+                )
+        if found:
+            out[device.id] = found
+    return out
+
+
+def _identifier(item: EquipmentItem, level: str) -> bool:
+    return bool(
+        {"serial": item.serial, "mac": item.mac, "hostname": item.hostname, "ip": item.ip}[level]
+    )
+
+
+def _fits(
+    item: EquipmentItem, device: Device, level: str, serials: Mapping[str, set[str]]
+) -> str | None:
+    """The identifier value by which ``device`` fits ``item`` at ``level``, or None."""
+    if level == "serial" and item.serial:
+        return item.serial if item.serial.strip() in serials.get(device.id, set()) else None
+    if level == "mac":
+        for mac in item.mac:
+            if mac in device.macs:
+                return mac
+        return None
+    if level == "hostname" and item.hostname:
+        wanted = normalize_name(item.hostname)
+        seen = _names(device.hostnames)
+        if wanted in seen or _short(item.hostname) in seen:
+            return item.hostname
+        return None
+    if level == "ip" and item.ip is not None:
+        return str(item.ip) if str(item.ip) in device.ips else None
+    return None
+
+
+def _contradicts(item: EquipmentItem, device: Device, serials: Mapping[str, set[str]]) -> bool:
+    """A weaker identifier must not pair an item with hardware its strong identifiers deny."""
+    if item.serial and serials.get(device.id) and item.serial not in serials[device.id]:
+        return True
+    stable = [m for m in device.macs if not is_randomized(m)]
+    return bool(item.mac) and bool(stable) and not set(item.mac) & set(device.macs)
+
+
+def _match_declared(
+    items: Sequence[EquipmentItem],
+    devices: Sequence[Device],
+    serials: Mapping[str, set[str]],
+    lang: Language,
+) -> _State:
+    """Pair items with devices, strongest identifier level first; conflicts are ambiguous."""
+    state = _State()
+    for level in LEVELS:
+        proposals: dict[str, list[tuple[str, str]]] = {}  # item -> [(device, value)]
+        for item in items:
+            if item.id in state.pairs or item.id in state.blocked_items:
+                continue
+            if not _identifier(item, level):
+                continue
+            found: list[tuple[str, str]] = []
+            for device in devices:
+                if device.id in state.taken:
+                    continue
+                value = _fits(item, device, level, serials)
+                if value is None:
+                    continue
+                if level in ("hostname", "ip") and _contradicts(item, device, serials):
+                    continue
+                found.append((device.id, value))
+            if found:
+                proposals[item.id] = found
+        by_device: dict[str, list[str]] = {}
+        for item_id, found in proposals.items():
+            for device_id, _ in found:
+                by_device.setdefault(device_id, []).append(item_id)
+        crowded = {d: ids for d, ids in by_device.items() if len(ids) > 1}
+        for device_id, item_ids in crowded.items():
+            state.taken.add(device_id)
+            state.blocked_items.update(item_ids)
+            state.ambiguous.append(
+                _ambiguous(
+                    [
+                        Candidate(equipment_id=i, device_id=device_id, identifier=level)
+                        for i in item_ids
+                    ],
+                    "ambiguous_items",
+                    level,
+                    lang,
+                )
+            )
+        for item_id, found in proposals.items():
+            if item_id in state.blocked_items:
+                continue
+            found = [(d, v) for d, v in found if d not in crowded]
+            if not found:
+                continue
+            values = [v for _, v in found]
+            # Several devices through distinct declared MACs: the NICs of one multi-homed item.
+            if len(found) > 1 and not (level == "mac" and len(set(values)) == len(values)):
+                state.blocked_items.add(item_id)
+                state.taken.update(d for d, _ in found)
+                state.ambiguous.append(
+                    _ambiguous(
+                        [
+                            Candidate(equipment_id=item_id, device_id=d, identifier=level)
+                            for d, _ in found
+                        ],
+                        "ambiguous_devices",
+                        level,
+                        lang,
+                    )
+                )
+                continue
+            state.pairs[item_id] = [d for d, _ in found]
+            state.level[item_id] = level
+            state.value[item_id] = values[0]
+            state.taken.update(d for d, _ in found)
+    return state
+
+
+def _ambiguous(candidates: list[Candidate], code: str, level: str, lang: Language) -> Finding:
+    return Finding(
+        status=Status.AMBIGUOUS,
+        candidates=candidates,
+        category=Category.UNKNOWN,
+        details=[detail(code, lang, count=len(candidates), identifier=level)],
+        fee_delta=Decimal(0),
+    )
+
+
+def _site_of(ips: Iterable[str], contract: Contract) -> str | None:
+    for ip in ips:
+        try:
+            address = IPv4Address(ip)
+        except ValueError:
+            continue
+        for network in contract.scope.networks:
+            if address in network.cidr:
+                return network.site
+    return None
+
+
+def _declared(item: EquipmentItem) -> DeclaredItem:
+    return DeclaredItem(
+        id=item.id,
+        category=item.category,
+        name=item.name,
+        hostname=item.hostname,
+        vendor=item.vendor,
+        model=item.model,
+        serial=item.serial,
+        macs=list(item.mac),
+        ip=str(item.ip) if item.ip is not None else None,
+        site=item.site,
+        criticality=item.criticality.value,
+    )
+
+
+def _delay(contract: Contract, criticality: Criticality) -> str | None:
+    levels = contract.contract.service_levels
+    delays = levels.intervention_delay if levels else None
+    value = getattr(delays, criticality.value, None) if delays else None
+    return format_duration(value) if value is not None else None
+
+
+class _Money:
+    """Unit prices and the fee rules of DESIGN §6."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.prices = unit_prices(contract)
+
+    def price(self, category: Category) -> Decimal | None:
+        return self.prices.get(category)
+
+
+def _matched(
+    item: EquipmentItem,
+    devices: list[Device],
+    state: _State,
+    contract: Contract,
+    bmcs: Mapping[str, list[str]],
+    prices: _Money,
+    lang: Language,
+) -> Finding:
+    device = devices[0]
+    details = [
+        detail("matched_by", lang, identifier=state.level[item.id], value=state.value[item.id])
+    ]
+    details += [detail("extra_nic", lang, device_id=d.id) for d in devices[1:]]
+    for d in devices:
+        details += [detail("bmc", lang, device_id=b) for b in bmcs.get(d.id, [])]
+    ips = [ip for d in devices for ip in d.ips]
+    if item.ip is not None and ips and str(item.ip) not in ips:
+        details.append(detail("ip_changed", lang, declared=str(item.ip), observed=", ".join(ips)))
+    hostnames = [h for d in devices for h in d.hostnames]
+    wanted = _short(item.hostname) if item.hostname else None
+    if wanted and hostnames and wanted not in _names(hostnames):
+        details.append(
+            detail("hostname_changed", lang, declared=item.hostname, observed=", ".join(hostnames))
+        )
+    status = Status.MATCHED
+    observed: Category | None = device.category
+    fee: Decimal | None = Decimal(0)
+    if device.category is Category.UNKNOWN:
+        details.append(detail("category_unconfirmed", lang))
+    elif device.category is not item.category:
+        status = Status.MISMATCH
+        details.append(
+            detail(
+                "category_differs",
+                lang,
+                declared=item.category.value,
+                observed=device.category.value,
+            )
+        )
+        old, new = prices.price(item.category), prices.price(device.category)
+        if old is None or new is None:
+            fee = None
+            missing = item.category if old is None else device.category
+            details.append(detail("unpriced", lang, category=missing.value))
+        else:
+            fee = new - old
+    seen_site = _site_of(ips, contract)
+    if item.site and seen_site and seen_site != item.site:
+        status = Status.MISMATCH
+        details.append(detail("site_differs", lang, declared=item.site, observed=seen_site))
+    return Finding(
+        status=status,
+        equipment_id=item.id,
+        device_id=device.id,
+        category=item.category,
+        observed_category=observed,
+        details=details,
+        fee_delta=fee,
+        unit_price=prices.price(item.category),
+        site=item.site or seen_site,
+        criticality=item.criticality.value,
+        declared=_declared(item),
+    )
+
+
+def _networks_of(item: EquipmentItem, contract: Contract) -> list[IPv4Network]:
+    if item.ip is not None:
+        return [n.cidr for n in contract.scope.networks if item.ip in n.cidr]
+    if item.site:
+        return [n.cidr for n in contract.scope.networks if n.site == item.site]
+    return [n.cidr for n in contract.scope.networks]
+
+
+def _unseen(
+    item: EquipmentItem,
+    contract: Contract,
+    coverage: Sequence[Coverage],
+    presence: Presence,
+    recheck: str | None,
+    prices: _Money,
+    lang: Language,
+) -> Finding:
+    base = Finding(
+        status=Status.MISSING,
+        equipment_id=item.id,
+        category=item.category,
+        unit_price=prices.price(item.category),
+        site=item.site or _site_of([str(item.ip)] if item.ip else [], contract),
+        criticality=item.criticality.value,
+        declared=_declared(item),
+    )
+    for hole in contract.scope.exclude:
+        if item.ip is not None and item.ip in hole.cidr:
+            base.status = Status.NOT_VERIFIABLE
+            base.details = [detail("excluded_range", lang, cidr=str(hole.cidr))]
+            base.fee_delta = Decimal(0)
+            return base
+    networks = _networks_of(item, contract)
+    verifiable = {c.cidr for c in coverage if c.verifiable}
+    if not any(str(n) in verifiable for n in networks):
+        base.status = Status.NOT_VERIFIABLE
+        names = ", ".join(str(n) for n in networks) or "-"
+        base.details = [detail("not_reached", lang, networks=names)]
+        base.fee_delta = Decimal(0)
+        return base
+    base.details = [detail("not_seen", lang)]
+    if recheck:
+        base.details.append(detail("recheck", lang, what=recheck))
+    runs_needed, days_needed = _threshold(item.category, contract)
+    if presence.runs < runs_needed and (days_needed is None or presence.days < days_needed):
+        base.provisional = True
+        needed = f"{runs_needed}" + (f" / {days_needed} d" if days_needed else "")
+        base.details.append(detail("provisional", lang, runs=presence.runs, needed=needed))
+        base.fee_delta = Decimal(0)
+    else:
+        price = prices.price(item.category)
+        base.fee_delta = -price if price is not None else None
+        if price is None:
+            base.details.append(detail("unpriced", lang, category=item.category.value))
+    if item.criticality is not Criticality.NORMAL:
+        delay = _delay(contract, item.criticality)
+        if delay:
+            base.intervention_delay = delay
+            base.details.append(
+                detail("intervention_delay", lang, criticality=item.criticality.value, delay=delay)
+            )
+    return base
+
+
+def _threshold(category: Category, contract: Contract) -> tuple[int, int | None]:
+    presence = contract.scope.presence or {}
+    rule = presence.get(category.value) or presence.get("default")
+    if rule is None or (rule.runs is None and rule.days is None):
+        return DEFAULT_PRESENCE[category]
+    # An override with only days waits for those days whatever the run count, and vice versa.
+    return (rule.runs if rule.runs is not None else 10**9, rule.days)
+
+
+def _policy_fits(policy: Policy, device: Device) -> bool:
+    match = policy.match
+    if match.category is not None and device.category is not match.category:
+        return False
+    if match.randomized_mac is not None and device.randomized_mac is not match.randomized_mac:
+        return False
+    if match.vendor is not None and (
+        device.vendor is None or match.vendor.lower() not in device.vendor.lower()
+    ):
+        return False
+    if match.cidr is not None and not any(_in(ip, match.cidr) for ip in device.ips):
+        return False
+    if match.mac_prefix is not None and not any(
+        m.startswith(match.mac_prefix) for m in device.macs
+    ):
+        return False
+    if match.hostname is not None:
+        pattern = match.hostname.lower()
+        if not any(fnmatch.fnmatchcase(h.lower(), pattern) for h in device.hostnames):
+            return False
+    return True
+
+
+def _in(ip: str, network: IPv4Network) -> bool:
+    try:
+        return IPv4Address(ip) in network
+    except ValueError:
+        return False
+
+
+def _undeclared(
+    device: Device,
+    contract: Contract,
+    decisions: DecisionsFile | None,
+    today: date | None,
+    covered: Counter[str],
+    prices: _Money,
+    lang: Language,
+) -> tuple[Finding | None, Device, str | None]:
+    """The finding of a device no declared item claimed; also the device (policy set) and how
+    it was left out (``ignored``/``out_of_scope``) when it has no finding."""
+    site = _site_of(device.ips, contract)
+    price = prices.price(device.category)
+    finding = Finding(
+        status=Status.UNEXPECTED,
+        device_id=device.id,
+        category=device.category,
+        observed_category=device.category,
+        unit_price=price,
+        site=site,
+    )
+    active = decisions.for_device(device, today) if decisions else []
+    chosen = next((d for d in active if d.action is not Action.PIN), None)
+    if chosen is not None:
+        note = detail(
+            "decision",
+            lang,
+            action=chosen.action.value,
+            author=chosen.author,
+            date=chosen.date.isoformat(),
+            reason=chosen.reason,
+        )
+        if chosen.action is Action.IGNORE:
+            return None, device, "ignored"
+        finding.decision = chosen.action.value
+        finding.details = [note]
+        if chosen.action is Action.ACCEPT:
+            finding.status = Status.TOLERATED
+            finding.fee_delta = Decimal(0)
+            return finding, device, None
+        finding.pending_amendment = True
+        return _priced(finding, price, lang), device, None
+    for policy in contract.scope.policies:
+        if not _policy_fits(policy, device):
+            continue
+        device = device.model_copy(update={"policy": policy.id})
+        finding.policy = policy.id
+        finding.details = [
+            detail("policy", lang, policy=policy.id, treatment=policy.treatment.value)
+        ]
+        if policy.treatment is Treatment.OUT_OF_SCOPE:
+            return None, device, "out_of_scope"
+        if policy.treatment is Treatment.TOLERATED:
+            finding.status = Status.TOLERATED
+            finding.fee_delta = Decimal(0)
+            return finding, device, None
+        covered[policy.id] += 1
+        if policy.limit is None or covered[policy.id] <= policy.limit:
+            finding.status = Status.MATCHED
+            finding.equipment_id = f"policy:{policy.id}"
+            finding.fee_delta = Decimal(0)
+            return finding, device, None
+        finding.details.append(detail("policy_limit", lang, policy=policy.id, limit=policy.limit))
+        return _priced(finding, price, lang), device, None
+    finding.details = [detail("not_declared", lang)]
+    return _priced(finding, price, lang), device, None
+
+
+def _priced(finding: Finding, price: Decimal | None, lang: Language) -> Finding:
+    finding.fee_delta = price
+    if price is None:
+        finding.details.append(detail("unpriced", lang, category=finding.category.value))
+    return finding
+
+
+def compute_coverage(
+    contract: Contract,
+    observations: Sequence[Observation],
+    ran: Iterable[Source],
+) -> list[Coverage]:
+    """Which methods reached each network of the contract (DESIGN §6).
+
+    arp and passive reached a network when they ran and the scanner had an interface in it;
+    nmap, names, snmp and import when one of their observations came from an address in it.
+    """
+    done = set(ran)
+    onlink: list[IPv4Network] = []
+    replied: dict[Source, list[IPv4Address]] = {}
+    for observation in observations:
+        if observation.kind is ObservationKind.INTERFACE:
+            cidr = observation.data.get("cidr")
+            if isinstance(cidr, str):
+                with contextlib.suppress(ValueError):
+                    onlink.append(IPv4Network(cidr, strict=False))
+        elif observation.ip and observation.source in _REPLY_METHODS:
+            try:
+                replied.setdefault(observation.source, []).append(IPv4Address(observation.ip))
+            except ValueError:
+                continue
+    out: list[Coverage] = []
+    for network in contract.scope.networks:
+        methods = [
+            s
+            for s in _ONLINK_METHODS
+            if s in done and any(network.cidr.overlaps(n) for n in onlink)
+        ]
+        methods += [s for s in _REPLY_METHODS if any(a in network.cidr for a in replied.get(s, []))]
+        out.append(
+            Coverage(
+                cidr=str(network.cidr),
+                site=network.site,
+                name=network.name,
+                methods=methods,
+                verifiable=bool(methods),
+            )
+        )
+    return out
+
+
+def reconcile(
+    contract: Contract,
+    devices: Sequence[Device],
+    *,
+    coverage: Sequence[Coverage],
+    observations: Sequence[Observation] = (),
+    decisions: DecisionsFile | None = None,
+    presence: Mapping[str, Presence] | None = None,
+    rechecked: Mapping[str, str] | None = None,
+    today: date | None = None,
+    lang: Language = Language.EN,
+) -> Reconciliation:
+    """Findings and summary of ``devices`` against ``contract`` (pure; see the module doc).
+
+    ``presence`` gives each declared item's unseen runs/days (default: first run);
+    ``rechecked`` what the targeted re-check asked for each item (shown in its details).
+    """
+    prices = _Money(contract)
+    history = presence or {}
+    # Neither the scanner itself nor a management controller is a device of its own here.
+    candidates = [d for d in devices if not d.scanner and not _is_bmc(d)]
+    bmcs: dict[str, list[str]] = {}
+    for device in devices:
+        if _is_bmc(device) and device.parent_id:
+            bmcs.setdefault(device.parent_id, []).append(device.id)
+    serials = device_serials(candidates, observations)
+    state = _match_declared(contract.equipment, candidates, serials, lang)
+    by_id = {d.id: d for d in candidates}
+
+    findings: list[Finding] = []
+    for item in contract.equipment:
+        if item.id in state.pairs:
+            paired = [by_id[d] for d in state.pairs[item.id]]
+            findings.append(_matched(item, paired, state, contract, bmcs, prices, lang))
+        elif item.id not in state.blocked_items:
+            findings.append(
+                _unseen(
+                    item,
+                    contract,
+                    coverage,
+                    history.get(item.id, Presence()),
+                    (rechecked or {}).get(item.id),
+                    prices,
+                    lang,
+                )
+            )
+    for finding in state.ambiguous:
+        categories = {
+            i.category
+            for i in contract.equipment
+            if i.id in {c.equipment_id for c in finding.candidates}
+        }
+        finding.category = categories.pop() if len(categories) == 1 else Category.UNKNOWN
+        observed = {by_id[c.device_id].category for c in finding.candidates}
+        finding.observed_category = observed.pop() if len(observed) == 1 else None
+        sites = {_site_of(by_id[c.device_id].ips, contract) for c in finding.candidates}
+        finding.site = sites.pop() if len(sites) == 1 else None
+        findings.append(finding)
+
+    covered: Counter[str] = Counter()
+    left_out: Counter[str] = Counter()
+    result_devices: dict[str, Device] = {d.id: d for d in devices}
+    for device in candidates:
+        if device.id in state.taken:
+            continue
+        outcome, updated, reason = _undeclared(
+            device, contract, decisions, today, covered, prices, lang
+        )
+        result_devices[device.id] = updated
+        if outcome is not None:
+            findings.append(outcome)
+        if reason is not None:
+            left_out[reason] += 1
+    summary = summarize(contract, findings, list(result_devices.values()), left_out)
+    return Reconciliation(findings, summary, list(result_devices.values()))
+
+
+def _is_bmc(device: Device) -> bool:
+    return device.role is Role.BMC
+
+
+def is_drift(finding: Finding) -> bool:
+    """DESIGN §6: mismatch, non-provisional missing, unexpected (not pending) or ambiguous."""
+    if finding.status not in DRIFT_STATUSES or finding.provisional:
+        return False
+    return not finding.pending_amendment
+
+
+def summarize(
+    contract: Contract,
+    findings: Sequence[Finding],
+    devices: Sequence[Device],
+    left_out: Mapping[str, int] | None = None,
+) -> Summary:
+    """Counts, coverage rate and money of ``findings`` (DESIGN §6)."""
+    by_status = dict.fromkeys(Status, 0)
+    by_category: dict[Category, CategorySummary] = {}
+    by_site: dict[str, SiteSummary] = {}
+    for item in contract.equipment:
+        by_category.setdefault(item.category, CategorySummary()).declared += 1
+    total = Decimal(0)
+    unpriced: list[Category] = []
+    for finding in findings:
+        by_status[finding.status] += 1
+        cat = by_category.setdefault(finding.category, CategorySummary())
+        cat.by_status[finding.status] = cat.by_status.get(finding.status, 0) + 1
+        site = by_site.setdefault(finding.site or "-", SiteSummary())
+        site.by_status[finding.status] = site.by_status.get(finding.status, 0) + 1
+        if finding.fee_delta is None:
+            if finding.category not in unpriced:
+                unpriced.append(finding.category)
+            continue
+        total += finding.fee_delta
+        cat.fee_delta += finding.fee_delta
+        site.fee_delta += finding.fee_delta
+    for finding in findings:
+        if finding.device_id is not None:
+            seen = finding.observed_category or finding.category
+            by_category.setdefault(seen, CategorySummary()).found += 1
+    declared = len(contract.equipment)
+    reached = sum(
+        1
+        for f in findings
+        if f.status in (Status.MATCHED, Status.MISMATCH)
+        and f.equipment_id
+        and not f.equipment_id.startswith("policy:")
+    )
+    denominator = declared - by_status[Status.NOT_VERIFIABLE]
+    billing = contract.contract.billing
+    vat = billing.vat_rate if billing else None
+    current = fees(contract).total
+    new_fee = money(current + total) if current is not None else None
+    return Summary(
+        by_status=by_status,
+        by_category=dict(sorted(by_category.items(), key=lambda kv: list(Category).index(kv[0]))),
+        by_site=dict(sorted(by_site.items())),
+        coverage_rate=round(reached / denominator, 4) if denominator > 0 else None,
+        fee_delta_total=money(total),
+        fee_delta_total_incl_vat=money(total * (1 + vat / 100)) if vat is not None else None,
+        new_fee=new_fee,
+        new_fee_incl_vat=money(new_fee * (1 + vat / 100))
+        if new_fee is not None and vat is not None
+        else None,
+        currency=billing.currency if billing else None,
+        period=billing.period.value if billing and billing.period else None,
+        unpriced=sorted(unpriced, key=list(Category).index),
+        provisional=sum(1 for f in findings if f.provisional),
+        ignored=(left_out or {}).get("ignored", 0),
+        out_of_scope=(left_out or {}).get("out_of_scope", 0),
+        drift=any(is_drift(f) for f in findings),
+    )
