@@ -419,3 +419,275 @@ def test_an_address_that_moved_is_not_proxy_arp() -> None:
         arp(INTEL, "10.0.0.51", 31),
     ]
     assert not any(d.proxy_arp for d in merge(observations))
+
+
+# --- the office lab scan (/work/notes/int1-scan.json): hand-made mirrors of its observations ---
+
+NAS = "90:09:d0:1a:2b:3c"
+NAS_2 = "90:09:d0:1a:2b:3d"
+SRV_1 = "20:04:0f:6e:77:01"
+SRV_2 = "20:04:0f:6e:77:02"
+RTR = "70:10:5c:3a:11:01"
+BRANCH_PC = "18:66:da:20:30:01"
+NETSNMP_LINUX = "1.3.6.1.4.1.8072.3.2.10"
+CISCO_ISR = "1.3.6.1.4.1.9.1.1861"
+
+
+def at(seconds: float, observation: Observation) -> Observation:
+    return observation.model_copy(update={"time": T0 + timedelta(seconds=seconds)})
+
+
+def snmp_system(ip: str, sys_name: str, oid: str, descr: str = "") -> list[Observation]:
+    """What the snmp source emits for one answering agent: the system group and its name."""
+    system = obs(
+        ObservationKind.SNMP_SYSTEM,
+        None,
+        ip,
+        source=Source.SNMP,
+        sysDescr=descr,
+        sysObjectID=oid,
+        sysName=sys_name,
+        sysServices=72,
+        sysContact="root",
+        sysLocation="Siege",
+    )
+    named = obs(
+        ObservationKind.HOSTNAME, None, ip, source=Source.SNMP, name=sys_name, origin="snmp"
+    )
+    return [system, named]
+
+
+def test_unicast_answers_without_mac_join_the_device_bound_to_their_ip() -> None:
+    """nas01: the names source's mDNS/SSDP answers carry the IP only; the SSDP serialNumber
+    is the MAC in hex. One device, with the TXT's second MAC, never a second one."""
+    txt = {
+        "vendor": "Synology",
+        "model": "DS920+",
+        "serial": "2190PDN123456",
+        "mac_address": f"{NAS}|{NAS_2}",
+    }
+    observations = [
+        at(0, arp(NAS, "10.77.0.31")),
+        at(8, obs(ObservationKind.ADDRESS, NAS, "10.77.0.31", source=Source.NMAP, how="nmap")),
+        at(5, obs(ObservationKind.TTL, NAS, "10.77.0.31", ttl=64, initial=64, hops=0)),
+        at(
+            5,
+            obs(
+                ObservationKind.MDNS_SERVICE,
+                NAS,
+                "10.77.0.31",
+                type="_http._tcp",
+                instance="DS920",
+                host="DS920.local",
+                port=5000,
+                txt=txt,
+            ),
+        ),
+        at(5, name(NAS, "DS920.local", "mdns", ip="10.77.0.31")),
+        at(16, obs(ObservationKind.TTL, None, "10.77.0.31", ttl=64, initial=64, hops=0)),
+        at(
+            16,
+            obs(
+                ObservationKind.MDNS_SERVICE,
+                None,
+                "10.77.0.31",
+                source=Source.NAMES,
+                type="_device-info._tcp",
+                instance="DS920",
+                host="DS920.local",
+                port=0,
+                txt={"model": "Xserve"},
+            ),
+        ),
+        at(
+            16,
+            obs(
+                ObservationKind.MDNS_SERVICE,
+                None,
+                "10.77.0.31",
+                source=Source.NAMES,
+                type="_http._tcp",
+                instance="DS920",
+                host="DS920.local",
+                port=5000,
+                txt=txt,
+            ),
+        ),
+        at(16, name_of(None, "10.77.0.31", "DS920.local", "mdns", Source.NAMES)),
+        at(
+            17,
+            obs(
+                ObservationKind.SSDP,
+                None,
+                "10.77.0.31",
+                source=Source.NAMES,
+                method="response",
+                description={"manufacturer": "Synology", "serialNumber": "9009d01a2b3c"},
+            ),
+        ),
+        *(at(22, o) for o in snmp_system("10.77.0.31", "DS920", NETSNMP_LINUX)),
+    ]
+    devices = merge(observations)
+    assert len(devices) == 1, [(d.macs, d.ips) for d in devices]
+    (nas,) = devices
+    assert nas.macs == [NAS, NAS_2]
+    assert nas.ips == ["10.77.0.31"]
+    assert set(nas.hostnames) == {"DS920.local", "DS920"}
+    assert nas.evidence == list(range(len(observations)))
+
+
+def name_of(mac: str | None, ip: str, value: str, origin: str, source: Source) -> Observation:
+    return obs(ObservationKind.HOSTNAME, mac, ip, source=source, name=value, origin=origin)
+
+
+def lldp_of(mac: str, ip: str, system_name: str, description: str) -> Observation:
+    return obs(
+        ObservationKind.LLDP,
+        mac,
+        ip,
+        chassis_id=mac,
+        port_id="eth0",
+        system_name=system_name,
+        system_description=description,
+        caps_available=["station"],
+        caps_enabled=["station"],
+        management_addresses=[ip],
+    )
+
+
+def test_two_nics_announcing_one_system_name_are_one_server() -> None:
+    """srv01: two Dell NICs, each answering SNMP (sysName srv-app01, no MAC in the answer)."""
+    descr = "Linux srv-app01 5.15.0-105-generic #115-Ubuntu SMP x86_64"
+    observations = [
+        at(0, arp(SRV_1, "10.77.0.40")),
+        at(0, arp(SRV_2, "10.77.0.42")),
+        at(8, obs(ObservationKind.PORT, SRV_1, "10.77.0.40", port=22, proto="tcp", state="open")),
+        at(8, obs(ObservationKind.PORT, SRV_2, "10.77.0.42", port=22, proto="tcp", state="open")),
+        *(at(21, o) for o in snmp_system("10.77.0.42", "srv-app01", NETSNMP_LINUX, descr)),
+        *(at(21, o) for o in snmp_system("10.77.0.40", "srv-app01", NETSNMP_LINUX, descr)),
+    ]
+    devices = merge(observations)
+    assert len(devices) == 1, [(d.macs, d.ips) for d in devices]
+    (server,) = devices
+    assert server.macs == [SRV_1, SRV_2]
+    assert server.ips == ["10.77.0.40", "10.77.0.42"]
+    assert server.hostnames == ["srv-app01"]
+
+
+def test_two_nics_with_one_lldp_system_name_are_one_server() -> None:
+    """Without SNMP: the same non-generic LLDP system name from two MACs of one vendor."""
+    description = "Ubuntu 22.04.4 LTS Linux 5.15.0-105-generic x86_64"
+    observations = [
+        arp(SRV_1, "10.77.0.40"),
+        arp(SRV_2, "10.77.0.42"),
+        lldp_of(SRV_1, "10.77.0.40", "srv-app01", description),
+        lldp_of(SRV_2, "10.77.0.42", "srv-app01", description),
+    ]
+    (server,) = merge(observations)
+    assert server.macs == [SRV_1, SRV_2]
+    assert server.hostnames == ["srv-app01"]  # the LLDP system name is an announced name
+
+
+def test_model_names_in_lldp_never_tie_two_phones() -> None:
+    """Yealink phones announce their model as system name: two T46U are two phones."""
+    phones = ["80:5e:c0:7a:15:01", "80:5e:c0:7a:15:02"]
+    observations = [
+        lldp_of(mac, f"10.77.0.{120 + i}", "SIP-T46U", "SIP-T46U 108.86.0.20")
+        for i, mac in enumerate(phones)
+    ]
+    assert len(merge(observations)) == 2
+
+
+def test_a_system_name_from_two_vendors_or_far_apart_in_time_does_not_tie() -> None:
+    description = "Ubuntu 22.04.4 LTS"
+    other_vendor = lldp_of(INTEL, "10.77.0.43", "srv-app01", description)
+    assert len(merge([lldp_of(SRV_1, "10.77.0.40", "srv-app01", description), other_vendor])) == 2
+    # The old server replaced by a new one that kept its name, a week later: two devices.
+    replaced = at(7 * 86400, lldp_of(SRV_2, "10.77.0.40", "srv-app01", description))
+    assert len(merge([lldp_of(SRV_1, "10.77.0.40", "srv-app01", description), replaced])) == 2
+
+
+def test_routed_router_interface_with_the_same_snmp_identity_is_the_router() -> None:
+    """rtr01: 10.77.0.1 on the LAN (with its MAC) and 10.77.20.1 routed (no MAC) answer
+    SNMP with one sysName and one sysObjectID: one router holding both addresses."""
+    descr = "Cisco IOS Software [Cupertino], ISR Software, Version 17.9.4a"
+    observations = [
+        at(0, arp(RTR, "10.77.0.1")),
+        at(1, obs(ObservationKind.ADDRESS, None, "10.77.20.1", source=Source.NMAP, how="nmap")),
+        at(
+            15,
+            obs(
+                ObservationKind.PORT,
+                None,
+                "10.77.20.1",
+                source=Source.NMAP,
+                port=22,
+                proto="tcp",
+                state="open",
+            ),
+        ),
+        at(6, obs(ObservationKind.CDP, RTR, "10.77.0.1", device_id="BR-RTR01", platform="cisco")),
+        *(at(21, o) for o in snmp_system("10.77.0.1", "BR-RTR01", CISCO_ISR, descr)),
+        *(at(21, o) for o in snmp_system("10.77.20.1", "BR-RTR01", CISCO_ISR, descr)),
+    ]
+    devices = merge(observations)
+    assert len(devices) == 1, [(d.macs, d.ips) for d in devices]
+    (router,) = devices
+    assert router.macs == [RTR]
+    assert router.ips == ["10.77.0.1", "10.77.20.1"]
+    assert router.hostnames == ["BR-RTR01"]
+
+
+def test_same_sys_name_from_another_kind_of_agent_does_not_tie() -> None:
+    """A sysName alone is not enough across two different sysObjectIDs."""
+    observations = [
+        arp(RTR, "10.77.0.1"),
+        *snmp_system("10.77.0.1", "BR-RTR01", CISCO_ISR),
+        *snmp_system("10.77.20.9", "BR-RTR01", NETSNMP_LINUX),
+    ]
+    assert len(merge(observations)) == 2
+
+
+def test_a_routed_host_never_gets_the_router_mac() -> None:
+    """br01 behind rtr01: its frames' TTL observation kept the router's L2 sender MAC; its
+    NBNS unit id names its own MAC. The router's MAC stays with the router."""
+    observations = [
+        at(0, arp(RTR, "10.77.0.1")),
+        at(1, obs(ObservationKind.ADDRESS, None, "10.77.20.50", source=Source.NMAP, how="nmap")),
+        at(2, obs(ObservationKind.TTL, RTR, "10.77.20.50", ttl=127, initial=128, hops=1)),
+        at(
+            16,
+            obs(
+                ObservationKind.NBNS,
+                None,
+                "10.77.20.50",
+                source=Source.NAMES,
+                how="node-status",
+                names=[{"name": "AGENCE-PC01", "suffix": 0, "group": False}],
+                unit_id=BRANCH_PC,
+            ),
+        ),
+        at(16, name_of(None, "10.77.20.50", "AGENCE-PC01", "nbns", Source.NAMES)),
+        at(17, obs(ObservationKind.TTL, None, "10.77.20.50", ttl=127, initial=128, hops=1)),
+    ]
+    devices = merge(observations)
+    assert len(devices) == 2
+    branch = by_mac(devices, BRANCH_PC)
+    assert branch.macs == [BRANCH_PC] and branch.ips == ["10.77.20.50"]
+    assert branch.hostnames == ["AGENCE-PC01"]
+    router = by_mac(devices, RTR)
+    assert router.ips == ["10.77.0.1"]
+
+
+def test_a_name_answered_for_a_bound_address_ties_a_rotated_mac() -> None:
+    """iph01 before and after a MAC rotation: first heard announcing its name, then only its
+    new MAC on ARP and a unicast mDNS answer from its address. One phone."""
+    observations = [
+        at(0, arp(RANDOM_1, "10.77.0.112")),
+        at(3, name(RANDOM_1, "Johns-iPhone.local", "mdns", ip="10.77.0.112")),
+        at(60, arp(RANDOM_2, "10.77.0.112")),
+        at(65, name_of(None, "10.77.0.112", "Johns-iPhone.local", "mdns", Source.NAMES)),
+    ]
+    (phone,) = merge(observations)
+    assert set(phone.macs) == {RANDOM_1, RANDOM_2}
+    assert phone.randomized_mac and phone.reasons == []

@@ -5,9 +5,18 @@ serial number, a universally administered MAC, a DHCP client-id, a randomized MA
 this run), then a non-generic mDNS/NetBIOS/DHCP/LLMNR name. Evidence that names another MAC
 of the same device ties it too: a Synology ``mac_address=a|b`` TXT, a D-Link ``mac=`` TXT, a
 NetBIOS node-status unit id, an LLDP chassis MAC, an AirPlay ``deviceid``, a RAOP instance
-``MAC@name``, a Time Machine ``waMA=``. Never the IP alone: an observation that
-carries only an IP joins the device holding that IP, and becomes a device of its own only
-when nothing else holds it (a routed host seen through nmap).
+``MAC@name``, a Time Machine ``waMA=``, a serial number that is a bare MAC (UPnP). Never
+the IP alone: an observation that carries an IP but no MAC (a unicast answer to a name or
+SNMP query) speaks for the MAC that held that IP at that time (the ARP/nmap address
+bindings), and is tied as if that MAC had sent it; with no binding it joins the device
+holding that IP, and becomes a device of its own only when nothing else holds it (a routed
+host seen through nmap).
+
+System names tie too, more carefully, and only when seen within ``SAME_TIME`` of each other
+(a replaced server often keeps its predecessor's name): an SNMP agent's sysName with the same
+sysObjectID (a router answering on a routed interface; a server's two NICs), an LLDP system
+name or CDP device id from two MACs of the same manufacturer, unless the name is the model's
+own (Yealink phones announce ``SIP-T46U``). LLDP and CDP names are listed as host names.
 
 A MAC that answered ARP for many addresses, or for an address another MAC answered for too
 while it answered for more, is a router doing proxy ARP: it is flagged ``proxy_arp`` and those
@@ -41,6 +50,9 @@ PROXY_ARP_MIN_ADDRESSES = 3
 # A MAC announcing this many different host names speaks for others (an mDNS gateway).
 REFLECTOR_MIN_NAMES = 3
 PROXY_ARP_WINDOW = timedelta(seconds=60)
+# System names tie two sightings only this close in time: a scan lasts minutes, a long capture
+# may hold a server and, hours later, its replacement under the same name.
+SAME_TIME = timedelta(hours=1)
 _PROXY_HOWS = frozenset({"arp-reply", "neighbour-cache", "router-table"})
 _NAME_ORIGINS = frozenset({"dhcp", "mdns", "nbns", "llmnr"})
 # TXT keys that carry the device's own MAC(s): Synology, D-Link, AirPlay.
@@ -86,6 +98,7 @@ class Weight(IntEnum):
     """How far an identifier can be trusted to name one device."""
 
     IP = 10
+    SYSTEM_NAME = 40
     NAME = 50
     RANDOM_MAC = 60
     CLIENT_ID = 80
@@ -126,22 +139,70 @@ def _macs_in(value: str) -> list[Key]:
     return [key for key in keys if key is not None]
 
 
-def identity_keys(observation: Observation) -> list[Key]:
-    """The identifiers an observation carries, strongest first (no IP: that is not identity)."""
+def _serial_key(value: object) -> Key | None:
+    """A serial number; UPnP devices often give their MAC as one (Synology: ``9009d01a2b3c``)."""
+    if not isinstance(value, str) or not value.strip("\x00 "):
+        return None
+    serial = value.strip("\x00 ")
+    if re.fullmatch(r"[0-9A-Fa-f]{12}", serial):
+        as_mac = _mac_key(":".join(serial[i : i + 2] for i in range(0, 12, 2)))
+        if as_mac is not None:
+            return as_mac
+    return _mac_key(serial) or (Weight.SERIAL, serial)
+
+
+def _is_model_name(name: str, *descriptions: object) -> bool:
+    """A system name that its own description or model fields contain is the factory default."""
+    value = normalize_name(name)
+    return any(isinstance(text, str) and value in text.lower() for text in descriptions)
+
+
+def _system_name_keys(observation: Observation, sender: str | None) -> list[Key]:
+    """SNMP sysName scoped by sysObjectID; LLDP/CDP names scoped by the sender's manufacturer."""
+    data = observation.data
+    kind = observation.kind
+    if kind is ObservationKind.SNMP_SYSTEM:
+        name, oid = str(data.get("sysName") or ""), str(data.get("sysObjectID") or "")
+        if oid and not is_generic_name(name):
+            return [(Weight.SYSTEM_NAME, f"snmp|{oid}|{normalize_name(name)}")]
+        return []
+    if kind is ObservationKind.LLDP:
+        name = str(data.get("system_name") or "")
+        med = data.get("med") or {}
+        model = _is_model_name(name, data.get("system_description"), med.get("model"))
+        model = model or _is_model_name(name, med.get("hardware"))
+    elif kind is ObservationKind.CDP:
+        name = str(data.get("device_id") or "")
+        model = _is_model_name(name, data.get("platform"))
+    else:
+        return []
+    vendor = oui.vendor_of(sender) if sender and is_mac(sender) else None
+    if vendor is None or model or is_generic_name(name):
+        return []
+    return [(Weight.SYSTEM_NAME, f"l2|{vendor}|{normalize_name(name)}")]
+
+
+def identity_keys(observation: Observation, bound_mac: str | None = None) -> list[Key]:
+    """The identifiers an observation carries, strongest first (no IP: that is not identity).
+
+    ``bound_mac``: for an observation without a MAC, the MAC that held its IP at that time.
+    """
     keys: list[Key] = []
     if observation.kind is ObservationKind.TTL:
         # The TTL belongs to the sender's IP stack; the MAC may be the router that forwarded it.
         return keys
-    if observation.mac:
-        key = _mac_key(observation.mac)
+    sender = observation.mac or bound_mac
+    if sender:
+        key = _mac_key(sender)
         if key is not None:
             keys.append(key)
     data = observation.data
     kind = observation.kind
+    keys += _system_name_keys(observation, sender)
     if kind is ObservationKind.DHCP and data.get("client_id"):
         keys.append((Weight.CLIENT_ID, str(data["client_id"]).lower()))
     elif kind is ObservationKind.HOSTNAME and data.get("origin") in _NAME_ORIGINS:
-        if observation.mac and not is_generic_name(str(data.get("name", ""))):
+        if sender and not is_generic_name(str(data.get("name", ""))):
             keys.append((Weight.NAME, normalize_name(str(data["name"]))))
     elif kind is ObservationKind.MDNS_SERVICE:
         txt = data.get("txt") or {}
@@ -155,8 +216,9 @@ def identity_keys(observation: Observation) -> list[Key]:
         raop = _RAOP.match(str(data.get("instance", "")))
         if raop and data.get("type") == "_raop._tcp":
             keys += _macs_in(raop.group(1))
-        if isinstance(txt.get("serial"), str) and txt["serial"].strip():
-            keys.append((Weight.SERIAL, txt["serial"].strip()))
+        serial_key = _serial_key(txt.get("serial"))
+        if serial_key is not None:
+            keys.append(serial_key)
     elif kind is ObservationKind.NBNS and data.get("unit_id"):
         key = _mac_key(str(data["unit_id"]))
         if key is not None:
@@ -165,13 +227,13 @@ def identity_keys(observation: Observation) -> list[Key]:
         key = _mac_key(str(data.get("chassis_id", "")))
         if key is not None:
             keys.append(key)
-        serial = (data.get("med") or {}).get("serial")
-        if isinstance(serial, str) and serial.strip("\x00 "):
-            keys.append((Weight.SERIAL, serial.strip("\x00 ")))
+        serial_key = _serial_key((data.get("med") or {}).get("serial"))
+        if serial_key is not None:
+            keys.append(serial_key)
     elif kind is ObservationKind.SSDP:
-        serial = (data.get("description") or {}).get("serialNumber")
-        if isinstance(serial, str) and serial.strip():
-            keys.append((Weight.SERIAL, serial.strip()))
+        serial_key = _serial_key((data.get("description") or {}).get("serialNumber"))
+        if serial_key is not None:
+            keys.append(serial_key)
     return list(dict.fromkeys(keys))
 
 
@@ -204,13 +266,71 @@ class _UnionFind:
         serials_a |= serials_b
 
 
-def _reflectors(observations: Sequence[Observation], keys_of: list[list[Key]]) -> set[str]:
+def _reflectors(senders: Sequence[str | None], keys_of: list[list[Key]]) -> set[str]:
     """MACs announcing many hosts' names: mDNS gateways and reflectors, whose names don't tie."""
     names: dict[str, set[str]] = defaultdict(set)
-    for observation, keys in zip(observations, keys_of, strict=True):
-        if observation.mac:
-            names[observation.mac] |= {value for weight, value in keys if weight is Weight.NAME}
+    for sender, keys in zip(senders, keys_of, strict=True):
+        if sender:
+            names[sender] |= {value for weight, value in keys if weight is Weight.NAME}
     return {mac for mac, found in names.items() if len(found) >= REFLECTOR_MIN_NAMES}
+
+
+_BINDING_KINDS = frozenset({ObservationKind.ADDRESS, ObservationKind.INTERFACE})
+
+
+def _bound_macs(observations: Sequence[Observation], proxy: _Proxy) -> dict[int, str]:
+    """For each observation with an IP but no MAC: the MAC holding that IP at its time.
+
+    Bindings are the address observations (ARP, nmap, neighbour cache, own interfaces): the
+    latest at or before the observation, else the first after it. Proxy-ARP answers bind
+    nothing; a routed host has no binding (its frames carry the router's MAC, stripped).
+    """
+    bindings: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for observation in observations:
+        if (
+            observation.kind in _BINDING_KINDS
+            and observation.mac
+            and observation.ip
+            and _mac_key(observation.mac) is not None
+            and not _is_proxied(observation, proxy)
+        ):
+            bindings[observation.ip].append((observation.time, normalize_mac(observation.mac)))
+    for entries in bindings.values():
+        entries.sort()
+    bound: dict[int, str] = {}
+    for index, observation in enumerate(observations):
+        if observation.mac or not observation.ip or observation.ip not in bindings:
+            continue
+        entries = bindings[observation.ip]
+        before = [mac for when, mac in entries if when <= observation.time]
+        bound[index] = before[-1] if before else entries[0][1]
+    return bound
+
+
+def _union_keys(
+    finder: _UnionFind, observations: Sequence[Observation], keys_of: list[list[Key]]
+) -> None:
+    """Strong identifiers first, names last and guarded, so serials are known when names tie.
+
+    System names tie only sightings within ``SAME_TIME`` of one another.
+    """
+    owner: dict[Key, int] = {}
+    sightings: dict[Key, list[int]] = defaultdict(list)
+    for strong in (True, False):
+        for index, keys in enumerate(keys_of):
+            for key in keys:
+                if (key[0] > Weight.NAME) != strong:
+                    continue
+                if key[0] is Weight.SYSTEM_NAME:
+                    when = observations[index].time
+                    for other in sightings[key]:
+                        if abs(observations[other].time - when) <= SAME_TIME:
+                            finder.union(other, index, guarded=True)
+                    sightings[key].append(index)
+                elif key in owner:
+                    finder.union(owner[key], index, guarded=not strong)
+                else:
+                    owner[key] = index
 
 
 def merge(
@@ -218,27 +338,18 @@ def merge(
 ) -> list[Device]:
     """Devices built from ``observations``; ``evidence`` indexes into that sequence."""
     count = len(observations)
-    keys_of = [identity_keys(o) for o in observations]
-    reflectors = _reflectors(observations, keys_of)
-    for observation, keys in zip(observations, keys_of, strict=True):
-        if observation.mac in reflectors:
-            keys[:] = [key for key in keys if key[0] is not Weight.NAME]
     proxy = _proxy_arp(observations)
+    bound = _bound_macs(observations, proxy)
+    keys_of = [identity_keys(o, bound.get(i)) for i, o in enumerate(observations)]
+    senders = [o.mac or bound.get(i) for i, o in enumerate(observations)]
+    reflectors = _reflectors(senders, keys_of)
+    for sender, keys in zip(senders, keys_of, strict=True):
+        if sender in reflectors:
+            keys[:] = [key for key in keys if key[0] is not Weight.NAME]
     finder = _UnionFind(count)
     for index, keys in enumerate(keys_of):
         finder.serials[index] = {value for weight, value in keys if weight is Weight.SERIAL}
-
-    # Strong identifiers first, names last and guarded, so serials are known when names tie.
-    owner: dict[Key, int] = {}
-    for strong in (True, False):
-        for index, keys in enumerate(keys_of):
-            for key in keys:
-                if (key[0] > Weight.NAME) != strong:
-                    continue
-                if key in owner:
-                    finder.union(owner[key], index, guarded=not strong)
-                else:
-                    owner[key] = index
+    _union_keys(finder, observations, keys_of)
 
     # Addresses: which group holds which IP (from observations that carry a MAC).
     holders: dict[str, dict[int, datetime]] = defaultdict(dict)
@@ -366,19 +477,16 @@ def _device(
     members = sorted(group.members)
     chosen = [observations[i] for i in members]
     macs = sorted({w_v[1] for w_v in group.keys if w_v[0] in (Weight.MAC, Weight.RANDOM_MAC)})
-    macs += sorted({o.mac for o in chosen if o.mac and o.mac not in macs})
+    # Never a TTL's MAC: for a routed host it is the router's, which forwarded the packet.
+    macs += sorted(
+        {o.mac for o in chosen if o.mac and o.mac not in macs and o.kind is not ObservationKind.TTL}
+    )
     universal = sorted(value for weight, value in group.keys if weight is Weight.MAC)
     ips = sorted(
         {o.ip for o in chosen if o.ip and not _is_proxied(o, proxy)},
         key=lambda ip: tuple(int(part) for part in ip.split(".")),
     )
-    hostnames = list(
-        dict.fromkeys(
-            str(o.data["name"])
-            for o in chosen
-            if o.kind is ObservationKind.HOSTNAME and o.data.get("name")
-        )
-    )
+    hostnames = list(dict.fromkeys(name for o in chosen for name in _announced_names(o)))
     basis, value = _strongest(group.keys, hostnames, ips)
     reasons = []
     if basis in ("ip", "random_mac", "none"):
@@ -412,6 +520,17 @@ def _device(
         evidence=members,
         reasons=reasons,
     )
+
+
+def _announced_names(observation: Observation) -> list[str]:
+    """Host names an observation gives: name records, LLDP system names, CDP device ids."""
+    key = {
+        ObservationKind.HOSTNAME: "name",
+        ObservationKind.LLDP: "system_name",
+        ObservationKind.CDP: "device_id",
+    }.get(observation.kind)
+    value = observation.data.get(key) if key else None
+    return [value] if isinstance(value, str) and value.strip("\x00 ") else []
 
 
 def _vendor(universal: list[str], chosen: list[Observation]) -> str | None:
