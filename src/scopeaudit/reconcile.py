@@ -795,7 +795,10 @@ def summarize(
         site.fee_delta += finding.fee_delta
     for finding in findings:
         if finding.device_id is not None:
+            # A device the classifier could not name still counts where its item says.
             seen = finding.observed_category or finding.category
+            if seen is Category.UNKNOWN and finding.equipment_id:
+                seen = finding.category
             by_category.setdefault(seen, CategorySummary()).found += 1
     declared = len(contract.equipment)
     reached = sum(
