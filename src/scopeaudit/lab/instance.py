@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import string
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -68,14 +70,8 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _remove_dir(path: Path) -> None:
-    if not path.exists():
-        return
-    for item in sorted(path.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-        if item.is_dir() and not item.is_symlink():
-            item.rmdir()
-        else:
-            item.unlink(missing_ok=True)
-    path.rmdir()
+    # Another ``lab up`` may be cleaning the same stale lab at the same moment: tolerate it.
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _alive_owner(directory: Path) -> bool:
@@ -243,7 +239,11 @@ class Lab:
         """Names of the instances whose supervisor (or starting client) is alive."""
         if not root.is_dir():
             return []
-        return sorted(d.name for d in root.iterdir() if d.is_dir() and _alive_owner(d))
+        return sorted(
+            d.name
+            for d in root.iterdir()
+            if d.is_dir() and not d.name.startswith(".") and _alive_owner(d)
+        )
 
     @staticmethod
     def attach(name: str | None = None, root: Path = RUN_ROOT) -> LabInstance:
@@ -275,6 +275,8 @@ class Lab:
         removed: list[str] = []
         if root.is_dir():
             for directory in root.iterdir():
+                if directory.name.startswith("."):
+                    continue  # being created by a live client; renamed within microseconds
                 if directory.is_dir() and not _alive_owner(directory):
                     Lab.force_remove(directory.name, root)
                     removed.append(directory.name)
@@ -311,11 +313,15 @@ class Lab:
         name = name or Lab.new_name()
         directory = root / name
         root.mkdir(mode=0o755, parents=True, exist_ok=True)
+        # The directory appears with its owner already inside (made aside, then renamed), so a
+        # concurrent cleanup_stale() never mistakes a lab being started for a stale one.
+        pending = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
+        (pending / "owner.json").write_text(json.dumps({"pid": os.getpid()}))
         try:
-            directory.mkdir(mode=0o700)
-        except FileExistsError:
+            os.rename(pending, directory)
+        except OSError:
+            _remove_dir(pending)
             raise lab_error("name_taken", name=name) from None
-        (directory / "owner.json").write_text(json.dumps({"pid": os.getpid()}))
         if plumbing.instance_namespaces(name):
             _remove_dir(directory)
             raise lab_error("name_taken", name=name)

@@ -16,10 +16,12 @@ import json
 import os
 import secrets
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -70,6 +72,48 @@ def read_json(path: Path) -> Any:
         return None
 
 
+class Zygote:
+    """Client of the fork server (``scopeaudit.lab.zygote``); thread-safe."""
+
+    def __init__(self, module: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "scopeaudit.lab.zygote", module],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+        )
+        self.lock = threading.Lock()
+
+    def spawn(self, netns: str, spec: Path, log: Path, exit_file: Path) -> int:
+        request = {"netns": netns, "spec": str(spec), "log": str(log), "exit_file": str(exit_file)}
+        with self.lock:
+            assert self.proc.stdin is not None and self.proc.stdout is not None
+            self.proc.stdin.write(json.dumps(request).encode() + b"\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        reply = json.loads(line) if line else {"error": "the zygote exited"}
+        if "pid" not in reply:
+            raise PlumbingError(f"persona runtime could not be forked: {reply.get('error')}")
+        return int(reply["pid"])
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
 class PersonaProcess:
     """One persona runtime: its spec, files and process."""
 
@@ -100,11 +144,13 @@ class PersonaProcess:
             "state_file": str(self.state_file),
             "run_dir": str(self.run_dir),
         }
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.exit_file = self.dir / "exit_code"
+        self.proc: subprocess.Popen[bytes] | None = None  # started with ip netns exec
+        self.pid: int | None = None  # forked by the zygote
         self.stopped_on_purpose = False
         self.last_state: dict[str, Any] | None = None
 
-    def start(self) -> None:
+    def start(self, zygote: Zygote | None = None) -> None:
         self.spec["interfaces"] = [
             {**iface, "mac": mac} for iface, mac in zip(self.interfaces, self.macs, strict=True)
         ]
@@ -112,6 +158,11 @@ class PersonaProcess:
         self.state_file.unlink(missing_ok=True)
         self.last_state = None
         self.stopped_on_purpose = False
+        self.exit_file.unlink(missing_ok=True)
+        self.proc = None
+        if zygote is not None:
+            self.pid = zygote.spawn(self.host.netns, self.spec_path, self.log, self.exit_file)
+            return
         with self.log.open("ab") as log:
             argv = plumbing.netns_exec_argv(
                 self.host.netns, [sys.executable, "-m", PERSONA_MODULE, str(self.spec_path)]
@@ -119,6 +170,7 @@ class PersonaProcess:
             self.proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True
             )
+            self.pid = self.proc.pid
 
     def state(self) -> dict[str, Any] | None:
         data = read_json(self.state_file)
@@ -131,10 +183,22 @@ class PersonaProcess:
         return state is not None and "pid" in state
 
     def exit_code(self) -> int | None:
-        return None if self.proc is None else self.proc.poll()
+        if self.proc is not None:
+            return self.proc.poll()
+        try:
+            return int(self.exit_file.read_text())
+        except (OSError, ValueError):
+            return None
 
     def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        if self.proc is not None:
+            return self.proc.poll() is None
+        return self.pid is not None and _pid_alive(self.pid) and self.exit_code() is None
+
+    def signal(self, signum: int) -> None:
+        if self.running() and self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signum)
 
     def log_tail(self, lines: int = 6) -> str:
         try:
@@ -144,17 +208,19 @@ class PersonaProcess:
         return " | ".join(tail)
 
     def terminate(self) -> None:
-        if self.running() and self.proc is not None:
-            self.proc.send_signal(signal.SIGTERM)
+        self.signal(signal.SIGTERM)
 
     def reap(self, deadline: float) -> None:
-        if self.proc is None:
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
             return
-        try:
-            self.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        while self.running() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.signal(signal.SIGKILL)
 
     def summary(self) -> dict[str, Any]:
         state = self.state() or {}
@@ -163,7 +229,7 @@ class PersonaProcess:
             "namespace": self.host.netns,
             "macs": list(self.macs),
             "ips": [str(link.ip.ip) for link in self.host.links],
-            "runtime_pid": self.proc.pid if self.proc else None,
+            "runtime_pid": self.pid,
             "running": self.running(),
             "stopped": self.stopped_on_purpose,
             "exit_code": self.exit_code(),
@@ -191,6 +257,7 @@ class Supervisor:
         self.ready_after_s: float | None = None
         self.created_at = now()
         self.timings: dict[str, float] = {}
+        self.zygote: Zygote | None = None
 
     # --- the instance record ---------------------------------------------------------------
 
@@ -232,6 +299,10 @@ class Supervisor:
 
     def build(self) -> None:
         self.save()
+        if os.environ.get("SCOPEAUDIT_LAB_ZYGOTE", "1") != "0":
+            # Started first, from the main thread (its PR_SET_PDEATHSIG follows this thread):
+            # its imports overlap the plumbing below.
+            self.zygote = Zygote(PERSONA_MODULE)
         for host in self.layout.hosts:
             if host.role == "persona":
                 self.personas[host.key] = PersonaProcess(
@@ -249,7 +320,7 @@ class Supervisor:
     def _start_persona(self, host: HostNs) -> None:
         if host.key in self.personas and host.role == "persona":
             self.timings[f"spawn_{host.key}_s"] = round(time.monotonic() - self.started, 3)
-            self.personas[host.key].start()
+            self.personas[host.key].start(self.zygote)
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_S
@@ -278,6 +349,8 @@ class Supervisor:
         deadline = time.monotonic() + STOP_GRACE_S
         for persona in self.personas.values():
             persona.reap(deadline)
+        if self.zygote is not None:
+            self.zygote.close()
         left = plumbing.destroy(self.layout.namespaces)
         left += plumbing.destroy(plumbing.instance_namespaces(self.name))
         if left:
@@ -304,8 +377,7 @@ class Supervisor:
             mac = str(request.get("mac") or random_la_mac())
             plumbing.set_mac(persona.host, persona.host.links[0].name, mac)
             persona.macs[0] = mac
-            if persona.running() and persona.proc is not None:
-                persona.proc.send_signal(signal.SIGHUP)
+            persona.signal(signal.SIGHUP)
             self.save()
             return {"id": persona.host.key, "mac": mac}
         if command == "stop":
@@ -321,7 +393,7 @@ class Supervisor:
             if persona.running():
                 return persona.summary()
             plumbing.set_links(persona.host, up=True)
-            persona.start()
+            persona.start(self.zygote)
             deadline = time.monotonic() + READY_TIMEOUT_S
             while not persona.ready():
                 if persona.exit_code() is not None or time.monotonic() > deadline:
@@ -442,12 +514,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _remove_tree(root: Path) -> None:
-    for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-        if path.is_dir() and not path.is_symlink():
-            path.rmdir()
-        else:
-            path.unlink(missing_ok=True)
-    root.rmdir()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
