@@ -634,6 +634,157 @@ def scan_command(
 # --- end of scan -------------------------------------------------------------------------------
 
 
+# --- audit: reconcile the contract with the network (owner: audit) ---------------------------
+_AUDIT_TEXT = {
+    "no_renderer": {
+        Language.EN: "the {format} format is not available yet (scopeaudit.render.html is missing)",
+        Language.FR: "le format {format} n'est pas encore disponible (scopeaudit.render.html absent)",
+    },
+    "written": {
+        Language.EN: "Report written to {path}",
+        Language.FR: "Rapport écrit dans {path}",
+    },
+    "pdf_output": {
+        Language.EN: "--format pdf needs --output FILE.pdf",
+        Language.FR: "--format pdf demande --output FICHIER.pdf",
+    },
+}
+
+
+def _audit_text(code: str, lang: Language, **params: object) -> str:
+    from scopeaudit.i18n import render
+
+    return render(_AUDIT_TEXT, code, params, lang)
+
+
+@app.command("audit")
+def audit_command(
+    contract: Annotated[Path, typer.Argument(help="The contract YAML file.", readable=False)],
+    snapshot: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--snapshot", help="Reconcile this snapshot instead of scanning (repeatable)."
+        ),
+    ] = None,
+    decisions: Annotated[
+        Path | None,
+        typer.Option("--decisions", help="Decisions file (default: decisions.yaml beside it)."),
+    ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option("--format", help="terminal, json, csv, md, html, pdf or amendment."),
+    ] = "terminal",
+    output: Annotated[Path | None, typer.Option("--output", help="Write the report here.")] = None,
+    lang: Annotated[Language | None, typer.Option("--lang", help="fr or en.")] = None,
+    include_provisional: Annotated[
+        bool,
+        typer.Option("--include-provisional", help="List provisional absences in the amendment."),
+    ] = False,
+    interface: Annotated[
+        str | None, typer.Option("--interface", help="Interface to scan from (live audit).")
+    ] = None,
+) -> None:
+    """Compare the contract's declared perimeter with the network: exit 1 when it drifted."""
+    import importlib
+
+    from scopeaudit.audit import AuditRequest, run_audit
+    from scopeaudit.errors import UsageError
+    from scopeaudit.i18n import resolve_language
+
+    formats = ("terminal", "json", "csv", "md", "html", "pdf", "amendment")
+    language = resolve_language(lang)
+    try:
+        if output_format not in formats:
+            raise UsageError(f"--format: {output_format!r} (choose {', '.join(formats)})")
+        renderer = None
+        if output_format in ("html", "pdf", "amendment"):
+            try:
+                renderer = importlib.import_module("scopeaudit.render.html")
+            except ImportError:
+                raise UsageError(
+                    _audit_text("no_renderer", language, format=output_format)
+                ) from None
+            if output_format == "pdf" and output is None:
+                raise UsageError(_audit_text("pdf_output", language))
+        request = AuditRequest(
+            contract=contract,
+            snapshots=tuple(snapshot or ()),
+            decisions=decisions,
+            lang=lang,
+            interface=interface,
+        )
+        if request.snapshots:
+            result = run_audit(request)
+        else:
+            from scopeaudit.contract import load_contract
+            from scopeaudit.discovery import ScanRequest
+            from scopeaudit.render.scan import ScanProgress
+            from scopeaudit.scope import Scope
+
+            loaded = load_contract(contract, lang)
+            language = resolve_language(lang, loaded.language)
+            shown = ScanRequest(scope=Scope.from_contract(loaded, lang=language), lang=language)
+            with ScanProgress(err_console, language, shown) as progress:
+                result = run_audit(request, progress.update)
+        language = result.language
+        text: str | bytes | None = None
+        if output_format == "terminal":
+            if output is None:
+                from scopeaudit.render.audit_terminal import render_terminal
+
+                render_terminal(out_console, result, language)
+            else:
+                from scopeaudit.render.audit_terminal import terminal_text
+
+                text = terminal_text(result, language)
+        elif output_format == "json":
+            from scopeaudit.render.audit_json import render_json
+
+            text = render_json(result)
+        elif output_format == "csv":
+            from scopeaudit.render.audit_csv import render_csv
+
+            text = render_csv(result, language)
+        elif output_format == "md":
+            from scopeaudit.render.audit_markdown import render_markdown
+
+            text = render_markdown(result, language)
+        elif output_format == "html":
+            text = renderer.render_html(result, language)  # type: ignore[union-attr]
+        elif output_format == "pdf":
+            renderer.render_pdf(result, language, output)  # type: ignore[union-attr]
+        else:
+            suffix = output.suffix.lower().lstrip(".") if output else "html"
+            fmt = {"pdf": "pdf", "md": "md"}.get(suffix, "html")
+            text = renderer.render_amendment(  # type: ignore[union-attr]
+                result, language, fmt, {"include_provisional": include_provisional}
+            )
+        if text is not None:
+            if output is None:
+                if isinstance(text, bytes):
+                    sys.stdout.buffer.write(text)
+                else:
+                    sys.stdout.write(text)
+                sys.stdout.flush()
+            else:
+                output.parent.mkdir(parents=True, exist_ok=True)
+                if isinstance(text, bytes):
+                    output.write_bytes(text)
+                else:
+                    output.write_text(text, encoding="utf-8", newline="")
+        if output is not None:
+            err_console.print(_audit_text("written", language, path=output), markup=False)
+    except ScopeauditError as error:
+        _fail(error)
+    except OSError as error:
+        err_console.print(f"{error.filename or output}: {error.strerror}", markup=False)
+        raise typer.Exit(int(ExitCode.BAD_INPUT)) from None
+    raise typer.Exit(int(ExitCode.FINDINGS if result.summary.drift else ExitCode.OK))
+
+
+# --- end of audit ------------------------------------------------------------------------------
+
+
 # --- doctor: checks before a site visit (owner: scope guard) ----------------------------------
 @app.command("doctor")
 def doctor_command(
