@@ -4,6 +4,7 @@ the capture against real loopback servers, and the whole grab in the lab (root).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 import socket
@@ -293,12 +294,32 @@ def test_probe_tables_are_exhaustive() -> None:
 
 def test_host_pacer_spaces_probes_of_one_host() -> None:
     now = [100.0]
-    pacer = HostPacer(10.0, clock=lambda: now[0])
-    slots = [pacer.reserve("10.0.0.1") for _ in range(5)]
-    assert slots == pytest.approx([100.0, 100.1, 100.2, 100.3, 100.4])
-    assert pacer.reserve("10.0.0.2") == 100.0  # another host is not held back
-    now[0] = 200.0
-    assert pacer.reserve("10.0.0.1") == 200.0  # no burst saved up
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 6))
+        now[0] += seconds + 0.003  # every wake-up is late: the gap widens, never shrinks
+
+    pacer = HostPacer(10.0, clock=lambda: now[0], sleep=sleep)
+    sent_at = []
+    for _ in range(4):
+        assert pacer.acquire("10.0.0.1", stop_at=1000.0)
+        now[0] += 0.02  # the connect takes a while: the next turn counts from its end
+        sent_at.append(now[0])
+        pacer.release("10.0.0.1")
+    assert slept == [0.1, 0.1, 0.1]
+    assert all(b - a >= 0.1 for a, b in itertools.pairwise(sent_at))
+    assert pacer.acquire("10.0.0.2", stop_at=1000.0)  # another host is not held back
+    pacer.release("10.0.0.2")
+    assert len(slept) == 3
+    now[0] += 60.0
+    assert pacer.acquire("10.0.0.1", stop_at=1000.0)  # no burst saved up, no wait either
+    pacer.release("10.0.0.1")
+    assert len(slept) == 3
+    assert not pacer.acquire("10.0.0.1", stop_at=now[0] + 0.05)  # next turn past the budget
+    assert len(slept) == 3
+    assert pacer.acquire("10.0.0.1", stop_at=1000.0)  # a refused turn holds nothing
+    pacer.release("10.0.0.1")
 
 
 def _port(ip: str, port: int, proto: str = "tcp", state: str = "open") -> Observation:

@@ -477,21 +477,47 @@ def sip_request(
 
 
 class HostPacer:
-    """A token bucket of one token per host: consecutive probes of a host are at least
-    ``1 / rate`` seconds apart, whatever the number of threads."""
+    """A token bucket of one token per host: consecutive probes of a host go out at least
+    ``1 / rate`` seconds apart, whatever the number of threads.
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+    A host's probes take turns under that host's lock: ``acquire`` sleeps until the host's
+    next turn, and ``release``, called once the probe's first packet is out (the connect
+    returned or failed, the datagram was sent), counts the next turn from that moment. Late
+    wake-ups and a busy interpreter therefore only ever widen the gap on the wire.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._interval = 1.0 / rate if rate > 0 else 0.0
         self._clock = clock
+        self._sleep = sleep
         self._next: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
 
-    def reserve(self, host: str) -> float:
-        """The monotonic time at which the next probe of ``host`` may start (now or later)."""
-        with self._lock:
-            slot = max(self._clock(), self._next.get(host, 0.0))
-            self._next[host] = slot + self._interval
-            return slot
+    def acquire(self, host: str, stop_at: float) -> bool:
+        """Wait for ``host``'s turn; False (holding nothing) when that turn is at or after
+        ``stop_at``, the end of the budget. After True, call ``release`` exactly once."""
+        with self._guard:
+            lock = self._locks.setdefault(host, threading.Lock())
+        lock.acquire()
+        now = self._clock()
+        start = max(now, self._next.get(host, now))
+        if start >= stop_at:
+            lock.release()
+            return False
+        if start > now:
+            self._sleep(start - now)
+        return True
+
+    def release(self, host: str) -> None:
+        """The probe of ``host`` is on the wire: its next turn is one interval from now."""
+        self._next[host] = self._clock() + self._interval
+        self._locks[host].release()
 
 
 def _read(
@@ -543,19 +569,28 @@ def _tls_context() -> ssl.SSLContext:
 
 
 def _capture(
-    target: Target, probe: Probe, settings: BannerSettings, stop_at: float, context: ssl.SSLContext
+    target: Target,
+    probe: Probe,
+    settings: BannerSettings,
+    stop_at: float,
+    context: ssl.SSLContext,
+    sent: Callable[[], None] = lambda: None,
 ) -> Capture:
-    """Run one probe against one target; errors are recorded, never raised."""
+    """Run one probe against one target; errors are recorded, never raised. ``sent`` is
+    called once the first packet is out (for the per-host pacing)."""
     result = Capture(target, probe)
     now = time.monotonic()
     connect_until = min(now + settings.connect_timeout_s, stop_at)
     try:
         if target.proto == "udp":
-            _udp_sip(result, settings, min(now + settings.read_timeout_s, stop_at))
+            _udp_sip(result, settings, min(now + settings.read_timeout_s, stop_at), sent)
             return result
-        sock = socket.create_connection(
-            (target.ip, target.port), timeout=max(0.05, connect_until - now)
-        )
+        try:
+            sock = socket.create_connection(
+                (target.ip, target.port), timeout=max(0.05, connect_until - now)
+            )
+        finally:
+            sent()
     except Exception as error:  # refused, unreachable, timed out: this port's silence
         result.error = type(error).__name__
         return result
@@ -614,7 +649,9 @@ def _read_tls(tls: ssl.SSLSocket, deadline: float, limit: int) -> bytes:
     return bytes(data[:limit])
 
 
-def _udp_sip(result: Capture, settings: BannerSettings, deadline: float) -> None:
+def _udp_sip(
+    result: Capture, settings: BannerSettings, deadline: float, sent: Callable[[], None]
+) -> None:
     target = result.target
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         # Connected: only the asked host's port is heard, and an ICMP refusal ends the wait.
@@ -623,7 +660,10 @@ def _udp_sip(result: Capture, settings: BannerSettings, deadline: float) -> None
         request = sip_request(
             target.ip, target.port, local_ip, local_port, settings.user_agent, transport="udp"
         )
-        sock.send(request)
+        try:
+            sock.send(request)
+        finally:
+            sent()
         left = deadline - time.monotonic()
         if left <= 0:
             return
@@ -722,15 +762,24 @@ def grab(
             with lock:
                 skipped.append(target)
             return None
-        slot = pacer.reserve(target.ip)
-        if slot >= stop_at:
+        if not pacer.acquire(target.ip, stop_at):
             with lock:
                 skipped.append(target)
             return None
-        time.sleep(max(0.0, slot - time.monotonic()))
+        released = False
+
+        def sent() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                pacer.release(target.ip)
+
         with lock:
             starts[target] = utc_now()
-        return _capture(target, probe_of[target], settings, stop_at, context)
+        try:
+            return _capture(target, probe_of[target], settings, stop_at, context, sent)
+        finally:
+            sent()
 
     captures: list[Capture] = []
     if order:
