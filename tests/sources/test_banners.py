@@ -566,6 +566,7 @@ LAB_HOSTS = {
     "mbp01": "10.77.0.103",
     "tel01": "10.77.0.120",
     "cam01": "10.77.0.64",
+    "hostile01": "10.77.0.66",
     "br01": "10.77.20.50",
     "guest01": "10.77.0.230",
     "pub01": "203.0.113.10",
@@ -603,6 +604,12 @@ def test_lab_personas_banners(lab: LabInstance) -> None:
     assert banners[("10.77.0.1", 22, "ssh")]["banner"] == "SSH-2.0-Cisco-1.25"
     assert banners[("10.77.0.64", 554, "rtsp")]["status"] == 401
     assert str(banners[("10.77.0.103", 5000, "http")]["server"]).startswith("AirTunes/")
+    # The hostile persona's words are kept raw (renderers escape them), decoded and capped.
+    ssh = str(banners[("10.77.0.66", 22, "ssh")]["banner"])
+    assert "\x1b[31m" in ssh and "\ufffd" in ssh and "\x00" in ssh
+    title = str(banners[("10.77.0.66", 80, "http")]["title"])
+    assert title.startswith("<script>alert(1)</script>")
+    assert len(title) <= MAX_STRING + len(TRUNCATION_MARK)
     contacted = found["contacted"]
 
     # Printing ports: not contacted at all, on the printer and on the server's node_exporter.
