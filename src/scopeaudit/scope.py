@@ -302,8 +302,16 @@ class Scope:
                     yield IPv4Address(value)
 
     def target_count(self, within: IPv4Network | None = None) -> int:
-        """How many addresses ``targets`` yields."""
-        return sum(1 for _ in self.targets(within))
+        """How many addresses ``targets`` yields, counted without listing them (a /8 is fast)."""
+        low = int(within.network_address) if within else 0
+        high = int(within.broadcast_address) if within else 0xFFFFFFFF
+        total = sum(max(0, min(last, high) - max(first, low) + 1) for first, last in self._allowed)
+        reserved: set[int] = set()
+        for net in self.networks:
+            if net.cidr.prefixlen <= 30:
+                reserved.add(int(net.cidr.network_address))
+                reserved.add(int(net.cidr.broadcast_address))
+        return total - sum(1 for value in reserved if low <= value <= high and self.allows(value))
 
     def describe_networks(self) -> str:
         return ", ".join(str(n.cidr) for n in self.networks)

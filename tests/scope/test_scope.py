@@ -213,11 +213,37 @@ def test_from_a_real_contract_file(fixtures_dir: Path) -> None:
 
     contract = load_contract(fixtures_dir / "contracts" / "demo.yaml")
     scope = Scope.from_contract(contract)
-    assert scope.summary().networks == ["10.77.0.0/24", "10.77.20.0/24"]
-    assert scope.summary().exclude == ["10.77.0.240/28"]
+    declared = [str(n.cidr) for n in contract.scope.networks]
+    excluded = [n.cidr for n in contract.scope.exclude]
+    assert declared and excluded
+    assert scope.summary().networks == declared
+    assert scope.summary().exclude == [str(e) for e in excluded]
     assert scope.contract_reference == contract.reference
-    assert not scope.allows("10.77.0.245")
-    assert scope.allows("10.77.20.5")
-    site = scope.network_of("10.77.20.5")
-    assert site is not None and site.site == "AGENCE"
-    assert scope.target_count() == 254 - 15 + 254
+    assert not scope.allows(excluded[0].network_address + 1)
+    for network in contract.scope.networks:
+        inside = network.cidr.network_address + 5
+        assert scope.allows(inside) or any(inside in e for e in excluded)
+        found = scope.network_of(inside)
+        assert found is not None and found.site == network.site
+
+
+@pytest.mark.parametrize(
+    ("networks", "exclude", "within"),
+    [
+        (["10.77.0.0/24"], ["10.77.0.240/28"], None),
+        (["10.77.0.0/24", "10.77.0.128/25"], ["10.77.0.0/30"], None),
+        (["10.1.0.0/16"], ["10.1.0.255", "10.1.255.0/24"], "10.1.0.0/23"),
+        (["192.168.1.8/30", "192.168.1.12/31", "192.168.1.20/32"], [], None),
+    ],
+)
+def test_target_count_matches_the_listed_targets(
+    networks: list[str], exclude: list[str], within: str | None
+) -> None:
+    scope = Scope.from_cidrs(networks, exclude)
+    net = IPv4Network(within) if within else None
+    assert scope.target_count(net) == len(list(scope.targets(net)))
+
+
+def test_target_count_of_a_large_scope_is_arithmetic() -> None:
+    scope = Scope.from_cidrs(["10.0.0.0/8"], ["10.5.0.0/16"], allow_large=True)
+    assert scope.target_count() == 2**24 - 2**16 - 2
