@@ -148,7 +148,7 @@ class BannerSettings:
     idle_s: float = 0.5  # a greeting is complete after this much silence
     max_bytes: int = 16 * 1024
     budget_s: float = 20.0
-    concurrency: int = 16
+    concurrency: int = 32
     per_host_rate: float = float(MAX_PROBES_PER_HOST_PER_S)
     user_agent: str = USER_AGENT
 
