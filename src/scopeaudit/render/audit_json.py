@@ -20,4 +20,12 @@ def audit_document(result: AuditResult) -> dict[str, Any]:
 
 def render_json(result: AuditResult) -> str:
     """The JSON text, ending with a newline."""
-    return json.dumps(audit_document(result), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    document = audit_document(result)
+    text = json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (invalid UTF-8 heard on the wire) cannot be written as UTF-8: the
+        # ASCII form escapes it as \udcXX and stays valid JSON.
+        text = json.dumps(document, ensure_ascii=True, indent=1, sort_keys=True) + "\n"
+    return text

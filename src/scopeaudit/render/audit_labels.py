@@ -133,6 +133,14 @@ def amount(
     return f"{text} {currency}" if currency else text
 
 
+def percent(rate: float | None, lang: Language) -> str:
+    """A rate as a percentage with one decimal (``94.4 %``, FR ``94,4 %``), ``-`` when none."""
+    if rate is None:
+        return "-"
+    text = f"{rate * 100:.1f} %"
+    return text.replace(".", ",") if lang is Language.FR else text
+
+
 def period_label(period: str | None, lang: Language) -> str:
     return PERIODS[period][lang] if period is not None and period in PERIODS else ""
 

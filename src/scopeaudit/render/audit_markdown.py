@@ -16,6 +16,7 @@ from scopeaudit.render.audit_labels import (
     detail_texts,
     finding_row,
     ordered,
+    percent,
     period_label,
     status_label,
     t,
@@ -56,7 +57,7 @@ def render_markdown(result: AuditResult, lang: Language) -> str:
         + "  "
     )
     out += [md(t("snapshot", lang, fingerprint=result.snapshot.fingerprint or "-")), ""]
-    rate = f"{s.coverage_rate * 100:.1f} %" if s.coverage_rate is not None else "-"
+    rate = percent(s.coverage_rate, lang)
     fee = f"{amount(s.fee_delta_total, lang, currency)} {t('excl_tax', lang)} {period}".strip()
     summary = [
         [t("declared", lang), str(result.contract.declared)],

@@ -22,6 +22,7 @@ from scopeaudit.render.audit_labels import (
     detail_texts,
     finding_row,
     ordered,
+    percent,
     period_label,
     status_label,
     t,
@@ -54,7 +55,7 @@ def _summary(console: Console, result: AuditResult, lang: Language) -> None:
         )
     )
     console.print(Text(t("snapshot", lang, fingerprint=result.snapshot.fingerprint or "-")))
-    rate = f"{s.coverage_rate * 100:.1f} %" if s.coverage_rate is not None else "-"
+    rate = percent(s.coverage_rate, lang)
     currency, period = s.currency, period_label(s.period, lang)
     lines = [
         (t("declared", lang), str(result.contract.declared)),
