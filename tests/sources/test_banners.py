@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import re
 import socket
 import ssl
 import sys
@@ -524,16 +523,32 @@ def test_tls_ssh_and_silent_sip_on_loopback(servers: list[_Server], tmp_path: Pa
 
 
 def test_budget_stops_the_rest_and_says_so(servers: list[_Server]) -> None:
+    released = threading.Event()
+
     def silent(conn: socket.socket) -> None:
         conn.recv(100)
+        released.wait(10)  # holds the line: the probe waits on its read until the budget ends
 
-    servers.append(_Server(LOOP, 8080, silent))
-    targets = [(LOOP, port, "tcp") for port in (8080, 80, 81, 8000, 8008, 8081, 8888)]
-    settings = BannerSettings(budget_s=1.0, per_host_rate=1.0)
-    result = grab(loop_scope(), targets, settings=settings, lang=Language.FR)
+    hosts = [f"127.88.8.{i}" for i in range(9, 13)]
+    servers.extend(_Server(ip, 8080, silent) for ip in hosts)
+    scope = Scope.from_cidrs(["127.88.8.8/29"], allow_public=True)
+    settings = BannerSettings(budget_s=1.0, concurrency=2, read_timeout_s=30.0)
+    try:
+        result = grab(
+            scope, [(ip, 8080, "tcp") for ip in hosts], settings=settings, lang=Language.FR
+        )
+    finally:
+        released.set()
+    assert [s.connections for s in servers] == [1, 1, 0, 0]
     assert not result.outcome.ok
-    assert result.outcome.detail["skipped_budget"] >= 5
-    assert re.search(r"budget de 1 s est épuisé ; \d port\(s\) sur 7", str(result.outcome.error))
+    detail = result.outcome.detail
+    assert (detail["probed"], detail["skipped_budget"], detail["answered"]) == (2, 2, 0)
+    assert (
+        result.outcome.error
+        == "bannières : le budget de 1 s est épuisé ; 2 port(s) sur 4 non sondé(s)"
+    )
+    # The two in flight were cut at the budget, not at their 30 s read timeout.
+    assert result.outcome.duration_s < 30
 
 
 # --- the lab personas (root) --------------------------------------------------------------------
