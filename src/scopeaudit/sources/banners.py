@@ -351,9 +351,11 @@ def certificate_names(der: bytes) -> tuple[str | None, str | None]:
     RFC 4514 writes the most specific RDN first (``CN=…,OU=…,O=…,C=…``); emailAddress keeps
     OpenSSL's name rather than its dotted OID, as vendor fingerprints quote it.
     """
-    from cryptography import x509
-    from cryptography.x509.oid import NameOID
-
+    try:
+        from cryptography import x509
+        from cryptography.x509.oid import NameOID
+    except ImportError:  # an install without the dependency still grabs every other banner
+        return None, None
     names = {NameOID.EMAIL_ADDRESS: "emailAddress"}
     try:
         certificate = x509.load_der_x509_certificate(der)
