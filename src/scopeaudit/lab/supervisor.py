@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import json
 import os
+import queue
 import secrets
 import selectors
 import shutil
@@ -308,19 +309,35 @@ class Supervisor:
                 self.personas[host.key] = PersonaProcess(
                     host, self.topology, self.profile, self.root
                 )
-        # Each runtime starts as soon as its own namespace is configured: Python's start-up
-        # overlaps the plumbing of the next namespaces.
-        plumbing.build(self.layout, self.profile, on_host_ready=self._start_persona)
+        # Each runtime starts as soon as its own namespace is configured, from one spawner
+        # thread, so that runtime start-up overlaps the plumbing of the next namespaces and a
+        # zygote still importing never holds up the plumbing workers.
+        spawns: queue.Queue[HostNs | None] = queue.Queue()
+        failures: list[BaseException] = []
+        spawner = threading.Thread(target=self._spawner, args=(spawns, failures), daemon=True)
+        spawner.start()
+        try:
+            plumbing.build(self.layout, self.profile, on_host_ready=spawns.put)
+        finally:
+            spawns.put(None)
+            spawner.join()
         self.timings["plumbing_s"] = round(time.monotonic() - self.started, 3)
+        if failures:
+            raise failures[0]
         self._wait_ready()
         self.status = "ready"
         self.ready_after_s = round(time.monotonic() - self.started, 3)
         self.save()
 
-    def _start_persona(self, host: HostNs) -> None:
-        if host.key in self.personas and host.role == "persona":
-            self.timings[f"spawn_{host.key}_s"] = round(time.monotonic() - self.started, 3)
-            self.personas[host.key].start(self.zygote)
+    def _spawner(self, spawns: queue.Queue[HostNs | None], failures: list[BaseException]) -> None:
+        while (host := spawns.get()) is not None:
+            if failures or host.key not in self.personas or host.role != "persona":
+                continue
+            try:
+                self.timings[f"spawn_{host.key}_s"] = round(time.monotonic() - self.started, 3)
+                self.personas[host.key].start(self.zygote)
+            except Exception as error:  # reported by build() once the plumbing is done
+                failures.append(error)
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_S
