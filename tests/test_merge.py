@@ -691,3 +691,22 @@ def test_a_name_answered_for_a_bound_address_ties_a_rotated_mac() -> None:
     (phone,) = merge(observations)
     assert set(phone.macs) == {RANDOM_1, RANDOM_2}
     assert phone.randomized_mac and phone.reasons == []
+
+
+def test_dhcp_fqdn_is_a_host_name() -> None:
+    fqdn = obs(ObservationKind.DHCP, DELL, None, message_type=3, fqdn="PC-01.corp.example")
+    (device,) = merge([arp(DELL, "10.0.0.9"), name(DELL, "PC-01"), fqdn])
+    assert device.hostnames == ["PC-01", "PC-01.corp.example"]
+
+
+def test_a_client_id_that_is_the_mac_is_that_mac() -> None:
+    """iOS sends option 61 = 01 + its current (randomized) MAC: no steadier than the MAC, so
+    the id of a rotating phone still derives from its name, in every run."""
+    client_id = "01" + RANDOM_1.replace(":", "")
+    observations = [
+        obs(ObservationKind.DHCP, RANDOM_1, None, message_type=3, client_id=client_id),
+        name(RANDOM_1, "Johns-iPhone.local", "mdns", ip="10.0.0.112"),
+    ]
+    (device,) = merge(observations)
+    (later,) = merge([name(RANDOM_2, "Johns-iPhone.local", "mdns", ip="10.0.0.112")])
+    assert device.id == later.id and device.macs == [RANDOM_1]

@@ -16,7 +16,8 @@ System names tie too, more carefully, and only when seen within ``SAME_TIME`` of
 (a replaced server often keeps its predecessor's name): an SNMP agent's sysName with the same
 sysObjectID (a router answering on a routed interface; a server's two NICs), an LLDP system
 name or CDP device id from two MACs of the same manufacturer, unless the name is the model's
-own (Yealink phones announce ``SIP-T46U``). LLDP and CDP names are listed as host names.
+own (Yealink phones announce ``SIP-T46U``). LLDP and CDP names and DHCP FQDNs are listed as
+host names.
 
 A MAC that answered ARP for many addresses, or for an address another MAC answered for too
 while it answered for more, is a router doing proxy ARP: it is flagged ``proxy_arp`` and those
@@ -151,6 +152,16 @@ def _serial_key(value: object) -> Key | None:
     return _mac_key(serial) or (Weight.SERIAL, serial)
 
 
+def _client_id_key(client_id: str) -> Key:
+    """Option 61; ``01`` + a MAC (iOS, Windows) is that MAC, as steady as it and no more."""
+    value = client_id.lower().replace(":", "")
+    if re.fullmatch(r"01[0-9a-f]{12}", value):
+        as_mac = _mac_key(":".join(value[i : i + 2] for i in range(2, 14, 2)))
+        if as_mac is not None:
+            return as_mac
+    return (Weight.CLIENT_ID, client_id.lower())
+
+
 def _is_model_name(name: str, *descriptions: object) -> bool:
     """A system name that its own description or model fields contain is the factory default."""
     value = normalize_name(name)
@@ -200,7 +211,7 @@ def identity_keys(observation: Observation, bound_mac: str | None = None) -> lis
     kind = observation.kind
     keys += _system_name_keys(observation, sender)
     if kind is ObservationKind.DHCP and data.get("client_id"):
-        keys.append((Weight.CLIENT_ID, str(data["client_id"]).lower()))
+        keys.append(_client_id_key(str(data["client_id"])))
     elif kind is ObservationKind.HOSTNAME and data.get("origin") in _NAME_ORIGINS:
         if sender and not is_generic_name(str(data.get("name", ""))):
             keys.append((Weight.NAME, normalize_name(str(data["name"]))))
@@ -523,9 +534,11 @@ def _device(
 
 
 def _announced_names(observation: Observation) -> list[str]:
-    """Host names an observation gives: name records, LLDP system names, CDP device ids."""
+    """Host names an observation gives: name records, DHCP FQDNs (option 81), LLDP system
+    names, CDP device ids."""
     key = {
         ObservationKind.HOSTNAME: "name",
+        ObservationKind.DHCP: "fqdn",
         ObservationKind.LLDP: "system_name",
         ObservationKind.CDP: "device_id",
     }.get(observation.kind)
