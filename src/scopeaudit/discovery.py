@@ -34,7 +34,7 @@ from scopeaudit.models import (
 from scopeaudit.oui import data_version
 from scopeaudit.scope import DEFAULT_ARP_RATE, ProbePlan, Scope, build_plan
 from scopeaudit.snapshot import seal
-from scopeaudit.sources import arp, host, importer, names, nmap, passive, snmp
+from scopeaudit.sources import arp, banners, host, importer, names, nmap, passive, snmp
 from scopeaudit.sources.host import local_interfaces
 from scopeaudit.taxonomy import Language, Source
 
@@ -174,8 +174,8 @@ def run_scan(request: ScanRequest, progress: Progress | None = None) -> Snapshot
                 lang=lang,
             )
             collected.observations.extend(scanned.observations)
-            collected.outcomes.append(scanned.outcome)
             collected.probe_log.extend(scanned.probes)
+            collected.outcomes.append(_with_banners(scope, scanned, collected, progress, lang))
         _run_queries(request, scope, collected, progress, lang)
         if listener is not None:
             _emit(
@@ -232,6 +232,34 @@ def run_scan(request: ScanRequest, progress: Progress | None = None) -> Snapshot
         dropped=collected.dropped,
     )
     return seal(snapshot)
+
+
+def _with_banners(
+    scope: Scope,
+    scanned: nmap.NmapResult,
+    collected: _Collected,
+    progress: Progress | None,
+    lang: Language,
+) -> SourceOutcome:
+    """The safe banner grab of nmap's open ports (never a print port), folded into nmap's
+    outcome: banners are part of the port probe."""
+    targets = banners.targets_from(scanned.observations)
+    if not targets:
+        return scanned.outcome
+    _emit(progress, ScanEvent("banners", total=len(targets), hosts=len(collected.live_hosts())))
+    grabbed = banners.grab(scope, targets, lang=lang)
+    collected.observations.extend(grabbed.observations)
+    collected.probe_log.extend(grabbed.probes)
+    detail = dict(scanned.outcome.detail)
+    detail["banners"] = len(grabbed.observations)
+    if grabbed.outcome.error:
+        detail["banners_error"] = grabbed.outcome.error
+    return scanned.outcome.model_copy(
+        update={
+            "detail": detail,
+            "duration_s": round(scanned.outcome.duration_s + grabbed.outcome.duration_s, 3),
+        }
+    )
 
 
 # Sources whose observations come from captured frames: their MAC is the frame's L2 sender.

@@ -31,6 +31,10 @@ TEXT: Catalog = {
         Language.EN: "nmap (routed networks, ports)",
         Language.FR: "nmap (réseaux routés, ports)",
     },
+    "phase.banners": {
+        Language.EN: "banners of open ports (never print ports)",
+        Language.FR: "bannières des ports ouverts (jamais les ports d'impression)",
+    },
     "phase.names": {
         Language.EN: "name queries (mDNS, NBNS, SSDP)",
         Language.FR: "requêtes de noms (mDNS, NBNS, SSDP)",
