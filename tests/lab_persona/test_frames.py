@@ -341,3 +341,20 @@ def test_http_date_matches_the_email_package() -> None:
 
     for now in (0.0, 1_700_000_000.0, 1_795_867_012.5, 951_782_400.0):
         assert frames.http_date(now) == formatdate(now, usegmt=True)
+
+
+def test_dns_questions_with_compression_and_responses_ignored() -> None:
+    query = frames.dns_query(0, [("_http._tcp.local", frames.DNS_PTR), ("x.local", frames.DNS_A)])
+    assert frames.dns_questions(query) == [("_http._tcp.local", 12), ("x.local", 1)]
+    # a second question compressed against the first (as zeroconf sends them)
+    header = struct.pack("!HHHHHH", 0, 0, 2, 0, 0, 0)
+    first = frames.dns_name("_ipp._tcp.local") + struct.pack("!HH", 12, 1)
+    second = b"\x05_ipps\xc0\x11" + struct.pack("!HH", 12, 1)  # "_ipps" + pointer to "_tcp.local"
+    assert frames.dns_questions(header + first + second) == [
+        ("_ipp._tcp.local", 12),
+        ("_ipps._tcp.local", 12),
+    ]
+    assert frames.dns_questions(frames.mdns_host_announcement("h", "10.0.0.1")) == []
+    assert frames.dns_questions(b"\x00\x00\x00\x00\x00\x05") == []  # truncated: no crash
+    loop = header[:4] + b"\x00\x01" + header[6:] + b"\xc0\x0c" + b"\x00\x0c\x00\x01"
+    assert frames.dns_questions(loop) == []  # a pointer to itself: refused, no recursion error

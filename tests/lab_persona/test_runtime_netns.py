@@ -1,4 +1,5 @@
-"""The persona runtime for real: three personas (printer, iPad, IP phone) in their own network
+"""The persona runtime for real: five personas (printer, iPad, IP phone, Windows desktop, hostile
+device) in their own network
 namespaces on a bridge, probed from an observer namespace that plays the scanner.
 
 Everything is created under a per-run prefix and removed in the fixture's teardown, also when a
@@ -13,6 +14,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -38,6 +40,8 @@ PLAN = {  # id: (kind, mac, ip)
     "prn": ("hp-m404dn", "3c:d9:2b:8e:2a:1f", "10.77.0.30"),
     "pad": ("ipad-air", "6e:8b:2f:41:c7:5a", "10.77.0.110"),
     "tel": ("yealink-t46u", "80:5e:c0:7a:15:01", "10.77.0.120"),
+    "win": ("windows11-desktop", "b0:4f:13:5c:99:01", "10.77.0.101"),
+    "hos": ("hostile", "02:66:66:00:00:66", "10.77.0.66"),
 }
 
 CAPTURE = r"""
@@ -341,15 +345,19 @@ class Listener:
     def add_service(self, zc, kind, name): found[name] = kind
     def update_service(self, zc, kind, name): found[name] = kind
     def remove_service(self, zc, kind, name): pass
-ServiceBrowser(zc, ["_ipp._tcp.local.", "_companion-link._tcp.local."], Listener())
+ServiceBrowser(zc, ["_ipp._tcp.local.", "_companion-link._tcp.local.", "_http._tcp.local."], Listener())
 time.sleep(3)
 out = {}
 for name, kind in found.items():
-    info = zc.get_service_info(kind, name, timeout=3000)
-    if info:
-        out[name] = {"server": info.server, "port": info.port, "addresses": info.parsed_addresses(),
-                     "txt": [e.decode("utf-8", "replace") for e in info.properties and
-                             [k + b"=" + (v or b"") for k, v in info.properties.items()]]}
+    try:
+        info = zc.get_service_info(kind, name, timeout=1500)
+    except Exception:  # zeroconf refuses to resolve names with control characters
+        info = None
+    out[name] = info and {
+        "server": info.server, "port": info.port, "addresses": info.parsed_addresses(),
+        "txt": [k.decode("utf-8", "replace") + "=" + (v or b"").decode("utf-8", "replace")
+                for k, v in (info.properties or {}).items()],
+    }
 zc.close()
 print(json.dumps(out))
 """
@@ -491,6 +499,70 @@ def test_sighup_rotation_resends_dhcp_with_the_new_mac(site: Site) -> None:
     assert site.state("pad")["macs"] == {"eth0": new_mac}
 
 
+def test_hostile_mdns_names_reach_a_browser(site: Site) -> None:
+    found = json.loads(in_ns(site.obs, BROWSE, SCANNER_IP))
+    names = set(found)
+    assert "<script>alert(1)</script>._http._tcp.local." in names  # through zeroconf
+    assert "[link=http://evil]x[/link][bold red]alarm[/bold red]._http._tcp.local." in names
+    # refused by zeroconf (control characters, NUL): announced as raw records, still seen
+    assert "\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\._http._tcp.local." in names
+    assert "nul\x00byte._ipp._tcp.local." in names
+    script = found["<script>alert(1)</script>._http._tcp.local."]
+    assert "ty=+cmd|' /C calc'!A0" in script["txt"]
+
+
+NBNS = r"""
+import socket, struct, sys
+sys.path.insert(0, sys.argv[2])
+from scopeaudit.lab.persona import frames
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+name = struct.pack("!HHHHHH", 0x78, 0x0110, 1, 0, 0, 0) + frames.netbios_encode("DESKTOP-7K3Q2ZD", 0)
+s.sendto(name + struct.pack("!HH", 0x20, 1), (sys.argv[1], 137))
+print(s.recv(4096).hex())
+status = struct.pack("!HHHHHH", 0x79, 0, 1, 0, 0, 0) + frames.netbios_encode("*", 0)
+s.sendto(status + struct.pack("!HH", 0x21, 1), (sys.argv[1], 137))
+print(s.recv(4096).hex())
+"""
+
+
+def test_netbios_answers_name_and_node_status(site: Site) -> None:
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    name_reply, status_reply = (
+        bytes.fromhex(line) for line in in_ns(site.obs, NBNS, "10.77.0.101", src).split()
+    )
+    assert name_reply[:2] == b"\x00\x78" and name_reply[-4:] == socket.inet_aton("10.77.0.101")
+    assert status_reply[:2] == b"\x00\x79"
+    assert b"DESKTOP-7K3Q2ZD\x00" in status_reply and b"CORP           \x00" in status_reply
+    assert bytes.fromhex("b04f135c9901") in status_reply  # the MAC, as Windows reports it
+
+
+MSEARCH = r"""
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.5)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(sys.argv[1]))
+s.sendto(b'M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\n'
+         b'MX: 1\r\nST: ssdp:all\r\n\r\n', ("239.255.255.250", 1900))
+end = time.monotonic() + 2
+while time.monotonic() < end:
+    try:
+        print(s.recv(4096).hex())
+    except socket.timeout:
+        pass
+"""
+
+
+def test_ssdp_answers_msearch_and_serves_the_description(site: Site) -> None:
+    replies = [bytes.fromhex(h) for h in in_ns(site.obs, MSEARCH, SCANNER_IP).split()]
+    hostile = [r for r in replies if b"LOCATION: http://10.77.0.66/desc.xml" in r]
+    assert len(hostile) == 3  # ssdp:all: rootdevice, Basic:1 and the uuid
+    assert all(r.startswith(b"HTTP/1.1 200 OK\r\n") for r in hostile)
+    assert b"SERVER: [bold red]alarm[/bold red] UPnP/1.0 \x1b[31mRED\x1b[0m\r\n" in hostile[0]
+    description = fetch(site, "10.77.0.66", 80, r"GET /desc.xml HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert b"<friendlyName><![CDATA[<script>alert(1)</script>" in description
+    assert b"<modelName><![CDATA[+cmd|' /C calc'!A0\x1b]8;;http://x\x1b\\" in description
+
+
+# Last: it stops the personas the tests above use.
 def test_sigterm_stops_everything_within_two_seconds(site: Site) -> None:
     for key, proc in site.procs.items():
         t0 = time.monotonic()

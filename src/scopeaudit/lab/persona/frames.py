@@ -419,6 +419,41 @@ def dns_query(txid: int, questions: Sequence[tuple[str, int]]) -> bytes:
     return struct.pack("!HHHHHH", txid, 0, len(questions), 0, 0, 0) + body
 
 
+def _read_name(data: bytes, offset: int, depth: int = 0) -> tuple[str, int]:
+    """A (possibly compressed) DNS name at ``offset``: ``(name, offset after it)``."""
+    labels: list[str] = []
+    while True:
+        length = data[offset]
+        if (length & 0xC0) == 0xC0:  # compression pointer: the rest of the name is elsewhere
+            if depth > 10:
+                raise ValueError("DNS name pointer loop")
+            pointer = struct.unpack("!H", data[offset : offset + 2])[0] & 0x3FFF
+            rest, _ = _read_name(data, pointer, depth + 1)
+            return ".".join([*labels, rest]) if labels else rest, offset + 2
+        offset += 1
+        if length == 0:
+            return ".".join(labels), offset
+        labels.append(data[offset : offset + length].decode("utf-8", "surrogateescape"))
+        offset += length
+
+
+def dns_questions(data: bytes) -> list[tuple[str, int]]:
+    """``[(name, qtype), ...]`` of a DNS/mDNS query; empty for a response or a malformed packet."""
+    try:
+        _, flags, qdcount = struct.unpack("!HHH", data[:6])
+        if flags & 0x8000:
+            return []
+        questions, offset = [], 12
+        for _ in range(qdcount):
+            name, offset = _read_name(data, offset)
+            (qtype,) = struct.unpack("!H", data[offset : offset + 2])
+            questions.append((name, qtype))
+            offset += 4
+        return questions
+    except (IndexError, struct.error, ValueError):
+        return []
+
+
 def mdns_host_announcement(hostname: str, ip: str, ttl: int = 120) -> bytes:
     """An unsolicited mDNS response: ``<hostname>.local`` A ``ip`` with the cache-flush bit."""
     header = struct.pack("!HHHHHH", 0, 0x8400, 0, 1, 0, 0)

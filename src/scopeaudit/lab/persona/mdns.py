@@ -34,8 +34,9 @@ class MdnsServices:
         self.ctx = ctx
         self.zc: AsyncZeroconf | None = None
         self.infos: list[ServiceInfo] = []
-        # Services zeroconf refuses to publish (control characters in the name): announced raw.
-        self.raw: list[bytes] = []
+        # Services zeroconf refuses to publish (control characters in the name): announced raw,
+        # and announced again whenever someone asks for their service type (PTR query).
+        self.raw: list[tuple[str, bytes]] = []
 
     async def start(self) -> None:
         mdns = self.ctx.spec.kind.services.mdns
@@ -66,16 +67,15 @@ class MdnsServices:
                 )
             except (BadTypeInNameException, ValueError, UnicodeError) as refused:
                 log.info("mdns: zeroconf refuses %r (%s): announcing it raw", name, refused)
-                self.raw.append(
-                    frames.mdns_service_announcement(
-                        as_bytes(name),
-                        service.type,
-                        hostname,
-                        service.port,
-                        txt,
-                        self.ctx.first.address,
-                    )
+                packet = frames.mdns_service_announcement(
+                    as_bytes(name),
+                    service.type,
+                    hostname,
+                    service.port,
+                    txt,
+                    self.ctx.first.address,
                 )
+                self.raw.append((f"{service.type}.local".lower(), packet))
                 continue
             self.infos.append(info)
         results = await asyncio.gather(
@@ -91,6 +91,15 @@ class MdnsServices:
         # strict=False: the hostile persona's instance names are not valid "service names".
         task = await self.zc.async_register_service(info, strict=False)
         await task
+
+    def answers(self, query: bytes) -> list[bytes]:
+        """Raw announcements that answer an mDNS query (a PTR question for their type)."""
+        asked = {
+            name.lower().rstrip(".")
+            for name, qtype in frames.dns_questions(query)
+            if qtype in (12, 255)
+        }
+        return [packet for kind, packet in self.raw if kind in asked]
 
     async def announce(self) -> None:
         """Re-announce every service (after a MAC change, or at the profile's interval)."""

@@ -33,6 +33,7 @@ from scopeaudit.lab.persona.udp import UdpServices, bound_socket, multicast_send
 log = logging.getLogger(__name__)
 STATE_PERIOD = 1.0
 STOP_DEADLINE = 1.8  # seconds: the contract allows 2
+MDNS_GROUP = ("224.0.0.251", 5353)
 
 
 class Runtime:
@@ -99,7 +100,9 @@ class Runtime:
         await self.tcp.stop()
         self.udp.close()
         self.link.close()
+        loop = asyncio.get_running_loop()
         for sock in self.sockets.values():
+            loop.remove_reader(sock.fileno())
             sock.close()
         await self.mdns.close()
         self.write_state(stopped=True)
@@ -301,15 +304,13 @@ class Runtime:
             else:
                 await self.mdns.announce()
             if self.mdns.raw:
-                sock = self._socket(
-                    "mdns", lambda: multicast_sender(self.ctx.first.address, 255, 5353)
-                )
-                for packet in self.mdns.raw:
-                    self._sendto(sock, packet, ("224.0.0.251", 5353))
+                sock = self._socket("mdns", self._raw_mdns_socket)
+                for _, packet in self.mdns.raw:
+                    self._sendto(sock, packet, MDNS_GROUP)
             return
         # No services: a host that only announces its name and asks questions (no responder).
         sock = self._socket("mdns", lambda: multicast_sender(self.ctx.first.address, 255, 5353))
-        group = ("224.0.0.251", 5353)
+        group = MDNS_GROUP
         if mdns.hostname:
             packet = frames.mdns_host_announcement(
                 self.ctx.render(mdns.hostname), self.ctx.first.address
@@ -319,6 +320,24 @@ class Runtime:
             questions = [(self.ctx.render(q), frames.DNS_PTR) for q in mdns.queries]
             self._sendto(sock, frames.dns_query(0, questions), group)
         self.ctx.count_emission("mdns")
+
+    def _raw_mdns_socket(self) -> socket.socket:
+        """Port 5353, in the mDNS group: sends raw announcements and answers PTR queries that
+        ask for them (zeroconf shares the port; multicast reaches both sockets)."""
+        sock = multicast_sender(self.ctx.first.address, 255, 5353)
+        membership = socket.inet_aton(MDNS_GROUP[0]) + socket.inet_aton(self.ctx.first.address)
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
+        asyncio.get_running_loop().add_reader(sock.fileno(), self._on_mdns_query, sock)
+        return sock
+
+    def _on_mdns_query(self, sock: socket.socket) -> None:
+        for _ in range(64):
+            try:
+                data, _address = sock.recvfrom(9000)
+            except OSError:
+                return
+            for packet in self.mdns.answers(data):
+                self._sendto(sock, packet, MDNS_GROUP)
 
     async def send_ssdp(self) -> None:
         ssdp = self.spec.kind.services.ssdp
