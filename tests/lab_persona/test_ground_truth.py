@@ -122,3 +122,29 @@ def test_truth_record(truth: dict[str, Any]) -> None:
         assert CHECKS[signal](kind, persona), (
             f"{truth['id']}: {signal} claimed, kind does not emit it"
         )
+
+
+DEMO = yaml.safe_load((LAB.parent / "contracts" / "demo.yaml").read_text())
+EQUIPMENT = {e["id"]: e for e in DEMO["equipment"]}
+# Planted by the lab plan: the NAS is declared as a server (category mismatch).
+PLANTED_MISMATCH = {"nas01"}
+
+
+@pytest.mark.parametrize("truth", TRUTH["personas"], ids=lambda t: t["id"])
+def test_truth_agrees_with_the_demo_contract(truth: dict[str, Any]) -> None:
+    declared = truth["contract"]
+    if declared is None:
+        return
+    equipment = EQUIPMENT[declared]
+    assert equipment["site"] == truth["site"]
+    if truth.get("role") == "bmc":
+        assert declared == next(
+            t["contract"] for t in TRUTH["personas"] if t["id"] == truth["parent"]
+        )
+        return
+    if truth["id"] in PLANTED_MISMATCH:
+        assert equipment["category"] != truth["category"]
+    else:
+        assert equipment["category"] == truth["category"]
+    macs = {str(m).lower() for m in equipment.get("mac", [])}
+    assert not macs or macs & set(truth["identifiers"]["macs"])
