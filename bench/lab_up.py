@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import sys
 import time
@@ -32,9 +31,8 @@ def main() -> int:
     if os.geteuid() != 0:
         print("bench/lab_up.py needs root", file=sys.stderr)
         return 2
-    ups, downs, ready, plumbing, cpu = [], [], [], [], []
+    ups, downs, ready, plumbing = [], [], [], []
     for run in range(args.runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.monotonic()
         instance = Lab.up(
             args.topology, args.profile, name=f"bu{os.getpid() % 10000}", hosts=args.hosts
@@ -47,11 +45,8 @@ def main() -> int:
         start = time.monotonic()
         instance.down()
         downs.append(time.monotonic() - start)
-        # CPU of the whole cycle: supervisor, ip/sysctl/nft, persona runtimes, snmpd (all reaped).
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
         print(
-            f"run {run + 1}: up {ups[-1]:.2f} s, down {downs[-1]:.2f} s, cpu {cpu[-1]:.2f} s,"
+            f"run {run + 1}: up {ups[-1]:.2f} s, down {downs[-1]:.2f} s,"
             f" load {os.getloadavg()[0]:.1f}",
             file=sys.stderr,
         )
@@ -74,7 +69,6 @@ def main() -> int:
         "supervisor_ready_s": summary(ready),
         "plumbing_s": summary(plumbing),
         "down_s": summary(downs),
-        "cpu_s_per_cycle": summary(cpu),
     }
     print(json.dumps(result, indent=2))
     return 0

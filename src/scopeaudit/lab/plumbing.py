@@ -13,6 +13,7 @@ interface. Commands are batched (``ip -batch``, ``ip -n``) because process start
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import re
 import signal
@@ -244,9 +245,42 @@ def existing_namespaces() -> list[str]:
         return []
 
 
+_CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def write_sysctls(netns: str, assignments: Sequence[str]) -> None:
+    """Set ``key=value`` sysctls of ``netns`` without starting a process.
+
+    Network sysctls under /proc/sys follow the calling *thread's* network namespace, so this
+    thread enters ``netns``, writes, and always comes back (a thread left inside would start
+    every later ``ip`` command in the wrong namespace). Falls back to ``sysctl`` in
+    ``ip netns exec`` if the kernel refuses.
+    """
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    target = os.open(NETNS_DIR / netns, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        if _libc.setns(target, _CLONE_NEWNET) != 0:
+            _run(netns_exec_argv(netns, ["sysctl", "-q", "-w", *assignments]))
+            return
+        try:
+            for assignment in assignments:
+                key, value = assignment.split("=", 1)
+                Path("/proc/sys", *key.split(".")).write_text(value)
+        except OSError as error:
+            raise PlumbingError(f"sysctl {assignment} in {netns}: {error}") from None
+        finally:
+            if _libc.setns(home, _CLONE_NEWNET) != 0:
+                # Never carry on from the wrong namespace.
+                os.abort()
+    finally:
+        os.close(target)
+        os.close(home)
+
+
 def _configure_host(host: HostNs) -> None:
     ip_batch(host_batch(host), host.netns)
-    _run(netns_exec_argv(host.netns, ["sysctl", "-q", "-w", *host_sysctls(host)]))
+    write_sysctls(host.netns, host_sysctls(host))
     if host.firewall is Firewall.DROP_INBOUND:
         _run(netns_exec_argv(host.netns, ["nft", "-f", "-"]), DROP_INBOUND_NFT)
 
@@ -263,17 +297,8 @@ def build(
     """
     ip_batch(f"netns add {ns}" for ns in layout.namespaces)
     # The switch namespace only forwards frames: without IPv6 its ports emit nothing of their own.
-    _run(
-        netns_exec_argv(
-            layout.switch,
-            [
-                "sysctl",
-                "-q",
-                "-w",
-                "net.ipv6.conf.all.disable_ipv6=1",
-                "net.ipv6.conf.default.disable_ipv6=1",
-            ],
-        )
+    write_sysctls(
+        layout.switch, ["net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]
     )
     ip_batch(switch_batch(layout, profile), layout.switch)
 
