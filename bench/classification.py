@@ -183,7 +183,10 @@ def part_b(corpora: Path, rules: RuleSet) -> tuple[Score, list[dict[str, Any]]]:
     rows: list[dict[str, Any]] = []
     for name, (mac, pcap) in sorted(macs.items()):
         label = labels[name]
-        expected = {Category(label["category"]), *(Category(c) for c in label.get("acceptable", []))}
+        expected = {
+            Category(label["category"]),
+            *(Category(c) for c in label.get("acceptable", [])),
+        }
         try:
             imported = import_file(folder / pcap)
             devices = merge(imported.observations)
@@ -223,7 +226,7 @@ def part_a(snapshots: list[tuple[Path, str]], ground_truth: Path, rules: RuleSet
         devices = classify_devices(snap.devices, snap.observations, rules)
         score = Score(f"lab personas ({profile})")
         form = Score(f"lab personas form factor ({profile})")
-        for pid, item in (personas.items() if isinstance(personas, dict) else []):
+        for pid, item in personas.items() if isinstance(personas, dict) else []:
             macs = {str(m).lower() for m in item.get("macs", item.get("mac", [])) or []}
             ips = {str(i).split("/")[0] for i in item.get("ips", item.get("ip", [])) or []}
             found = [d for d in devices if macs & set(d.macs) or ips & set(d.ips)]
@@ -243,7 +246,7 @@ def part_a(snapshots: list[tuple[Path, str]], ground_truth: Path, rules: RuleSet
 
 def _lines_as_evidence(text: str) -> list[Evidence]:
     out: list[Evidence] = []
-    for line in text.splitlines()[:20000]:
+    for line in text.splitlines():
         line = line.strip()
         if not line:
             continue
@@ -260,8 +263,17 @@ def robustness(corpora: Path, rules: RuleSet) -> dict[str, Any]:
     for path in files:
         try:
             head = path.read_bytes()[:4]
-            if head in (b"\xa1\xb2\xc3\xd4", b"\xd4\xc3\xb2\xa1", b"\x0a\x0d\x0d\x0a",
-                        b"\xa1\xb2\x3c\x4d", b"\x4d\x3c\xb2\xa1") or path.parent.name == "nmap-xml":
+            if (
+                head
+                in (
+                    b"\xa1\xb2\xc3\xd4",
+                    b"\xd4\xc3\xb2\xa1",
+                    b"\x0a\x0d\x0d\x0a",
+                    b"\xa1\xb2\x3c\x4d",
+                    b"\x4d\x3c\xb2\xa1",
+                )
+                or path.parent.name == "nmap-xml"
+            ):
                 imported = import_file(path)
                 found = merge(imported.observations)
                 devices += len(classify_devices(found, imported.observations, rules))
@@ -273,14 +285,15 @@ def robustness(corpora: Path, rules: RuleSet) -> dict[str, Any]:
                         texts += [element.text or "", *element.attrib.values()]
                 except Exception as error:  # not XML we can read: the classifier still runs
                     texts.append(repr(error))
-                decide(_lines_as_evidence("\n".join(texts)), rules)
-                for text in texts[:5000]:
-                    decide([Evidence(s, text) for s in Signal if s not in _NON_TEXT], rules)
+                texts = sorted({t for t in texts if t.strip()})
+                for start in range(0, len(texts), 100):
+                    batch = texts[start : start + 100]
+                    decide([Evidence(s, t) for t in batch for s in _TEXT_SIGNALS], rules)
             else:
-                text = path.read_bytes().decode("utf-8", errors="replace")
-                for chunk in range(0, min(len(text), 2_000_000), 200_000):
-                    decide(_lines_as_evidence(text[chunk : chunk + 200_000]), rules)
-                decide(extract([], [], [text[:255]]), rules)
+                lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
+                for start in range(0, len(lines), 300):
+                    decide(_lines_as_evidence("\n".join(lines[start : start + 300])), rules)
+                decide(extract([], [], lines[:1]), rules)
         except Exception as error:
             errors.append(f"{path.relative_to(corpora)}: {error!r}")
     return {"files": len(files), "devices_from_captures": devices, "errors": errors}
@@ -295,6 +308,9 @@ _NON_TEXT = {
     Signal.SNMP_BRIDGE_PORTS,
     Signal.TTL,
 }
+
+
+_TEXT_SIGNALS = [s for s in Signal if s not in _NON_TEXT]
 
 
 # ------------------------------------------------------------------------------------ main
@@ -348,8 +364,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {row['device']:<20} {row['label']:<8} → {row['got']:<8} {row['top_reason']}")
     if "robustness" in results:
         rob = results["robustness"]
-        print(f"\nrobustness: {rob['files']} files, {rob['devices_from_captures']} devices "
-              f"classified from captures, {len(rob['errors'])} errors")
+        print(
+            f"\nrobustness: {rob['files']} files, {rob['devices_from_captures']} devices "
+            f"classified from captures, {len(rob['errors'])} errors"
+        )
         for line in rob["errors"]:
             print("  " + line)
     if args.json:

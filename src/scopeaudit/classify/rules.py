@@ -296,9 +296,12 @@ class RuleSet:
 
     def hits(self, evidence: Sequence[Evidence]) -> list[Hit]:
         """Every rule that fires, once each, on its first matching piece of evidence."""
+        by_signal: dict[Signal, list[Evidence]] = {}
+        for item in evidence:
+            by_signal.setdefault(item.signal, []).append(item)
         found: list[Hit] = []
         for compiled in self.rules:
-            for item in evidence:
+            for item in by_signal.get(compiled.rule.signal, ()):
                 hit = compiled.test(item)
                 if hit is not None:
                     found.append(hit)
