@@ -319,11 +319,11 @@ _TEXT_SIGNALS = [s for s in Signal if s not in _NON_TEXT]
 def _table(rows: list[dict[str, Any]]) -> str:
     head = "| data set | labelled | correct | unknown | wrong | accuracy | precision when decided |"
     lines = [head, "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(
-            f"| {r['name']} | {r['labelled']} | {r['correct']} | {r['unknown']} | {r['wrong']} "
-            f"| {r['accuracy']} | {r['precision_when_decided']} |"
-        )
+    lines += [
+        f"| {r['name']} | {r['labelled']} | {r['correct']} | {r['unknown']} | {r['wrong']} "
+        f"| {r['accuracy']} | {r['precision_when_decided']} |"
+        for r in rows
+    ]
     return "\n".join(lines)
 
 

@@ -210,3 +210,15 @@ def test_no_evidence_is_unknown_with_a_reason() -> None:
 def test_accuracy_on_personas_is_total() -> None:
     right = sum(RESULT[p.id].category == p.category for p in PERSONAS)
     assert right == len(PERSONAS)
+
+
+def test_trap_dlink_switch_is_a_smart_plug() -> None:
+    outcome = decide(
+        [
+            Evidence(Signal.HOSTNAME, "DSP-W215", context="dhcp"),
+            Evidence(Signal.DHCP_VENDOR_CLASS, "udhcp 1.21.1"),
+            Evidence(Signal.MAC_VENDOR, "D-Link"),
+        ],
+        RULES,
+    )
+    assert outcome.category == Category.IOT
