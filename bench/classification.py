@@ -215,28 +215,41 @@ def part_b(corpora: Path, rules: RuleSet) -> tuple[Score, list[dict[str, Any]]]:
 
 
 def part_a(snapshots: list[tuple[Path, str]], ground_truth: Path, rules: RuleSet) -> list[Score]:
-    """Lab personas: devices of a lab scan matched to the ground truth by MAC or IP."""
+    """Lab personas: devices of a lab scan matched to the ground truth by MAC or IP.
+
+    The ground truth is the persona engineer's fixtures/lab/ground-truth.yaml (a ``personas``
+    list with ``category``, ``acceptable``, ``form_factor`` and ``identifiers``). Personas never
+    probed (the excluded and public canaries) are left out when no device matches them.
+    """
     if not snapshots:
         return []
     truth = yaml.safe_load(ground_truth.read_text(encoding="utf-8"))
-    personas = truth.get("personas", truth)
     scores: list[Score] = []
     for path, profile in snapshots:
         snap = Snapshot.model_validate_json(path.read_bytes())
         devices = classify_devices(snap.devices, snap.observations, rules)
         score = Score(f"lab personas ({profile})")
         form = Score(f"lab personas form factor ({profile})")
-        for pid, item in personas.items() if isinstance(personas, dict) else []:
-            macs = {str(m).lower() for m in item.get("macs", item.get("mac", [])) or []}
-            ips = {str(i).split("/")[0] for i in item.get("ips", item.get("ip", [])) or []}
+        for item in truth["personas"]:
+            ids = item.get("identifiers") or {}
+            macs = {str(m).lower() for m in ids.get("macs") or []}
+            ips = {str(i) for i in ids.get("ips") or []}
             found = [d for d in devices if macs & set(d.macs) or ips & set(d.ips)]
+            if not found and item["category"] == "unknown":
+                continue
             expected = {Category(item["category"])}
-            expected |= {Category(c) for c in item.get("acceptable", [])}
-            score.add(expected, found[0].category if found else Category.UNKNOWN)
+            expected |= {Category(c) for c in item.get("acceptable") or []}
+            got = found[0] if found else None
+            score.add(expected, got.category if got else Category.UNKNOWN)
+            if got is not None and got.category not in expected:
+                print(
+                    f"lab {profile}: {item['id']} expected {item['category']}, got "
+                    f"{got.category.value} ({got.confidence})",
+                    file=sys.stderr,
+                )
             if item.get("form_factor"):
                 form.total += 1
-                form.correct += bool(found and found[0].form_factor == item["form_factor"])
-            del pid
+                form.correct += bool(got and got.form_factor == item["form_factor"])
         scores += [score, form]
     return scores
 

@@ -34,6 +34,7 @@ class Signal(StrEnum):
     SIP_USER_AGENT = "sip_user_agent"
     FTP_BANNER = "ftp_banner"
     TELNET_BANNER = "telnet_banner"
+    GREETING = "greeting"  # server-first line of another protocol (VMware authd on 902)
     PJL_ID = "pjl_id"
     MDNS_SERVICE = "mdns_service"  # service type "_ipp._tcp"
     MDNS_TXT = "mdns_txt"  # key: TXT key as received; context: service type
@@ -98,6 +99,7 @@ _BANNER_SIGNALS: dict[str, dict[str, Signal]] = {
     "sip": {"user_agent": Signal.SIP_USER_AGENT},
     "ftp": {"banner": Signal.FTP_BANNER},
     "telnet": {"banner": Signal.TELNET_BANNER},
+    "greeting": {"banner": Signal.GREETING},
     "pjl": {"banner": Signal.PJL_ID, "id": Signal.PJL_ID},
 }
 
@@ -270,9 +272,13 @@ def _one(
         out.add(Signal.SERVICE, _text(product), index, key=label)
         out.add(Signal.NMAP_DEVICE_TYPE, _text(data.get("devicetype")), index)
     elif kind == ObservationKind.BANNER:
-        fields = _BANNER_SIGNALS.get(str(data.get("protocol", "")), {})
+        protocol = str(data.get("protocol", ""))
+        fields = _BANNER_SIGNALS.get(protocol, {})
         for name, signal in fields.items():
             out.add(signal, _text(data.get(name)), index)
+        if protocol == "rtsp" and not _text(data.get("server")):
+            # An RTSP service answered without naming itself: that it speaks RTSP still counts.
+            out.add(Signal.RTSP_SERVER, f"RTSP/1.0 {data.get('status') or ''}".strip(), index)
     elif kind == ObservationKind.HOSTNAME:
         name = _text(data.get("name"))
         if name:

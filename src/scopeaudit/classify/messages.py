@@ -34,6 +34,7 @@ SIGNALS: Catalog = {
     Signal.SIP_USER_AGENT: {FR: "User-Agent SIP", EN: "SIP User-Agent"},
     Signal.FTP_BANNER: {FR: "bannière FTP", EN: "FTP banner"},
     Signal.TELNET_BANNER: {FR: "bannière telnet", EN: "telnet banner"},
+    Signal.GREETING: {FR: "message d'accueil", EN: "greeting"},
     Signal.PJL_ID: {FR: "identifiant PJL", EN: "PJL ID"},
     Signal.MDNS_SERVICE: {FR: "service mDNS", EN: "mDNS service"},
     Signal.MDNS_TXT: {FR: "mDNS", EN: "mDNS"},
