@@ -32,8 +32,10 @@ identifier with a previous one keeps its id and first sighting.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -313,8 +315,9 @@ def _bound_macs(observations: Sequence[Observation], proxy: _Proxy) -> dict[int,
         if observation.mac or not observation.ip or observation.ip not in bindings:
             continue
         entries = bindings[observation.ip]
-        before = [mac for when, mac in entries if when <= observation.time]
-        bound[index] = before[-1] if before else entries[0][1]
+        # The last binding at or before the observation's time (ties: the last of them).
+        position = bisect.bisect_right(entries, observation.time, key=lambda entry: entry[0])
+        bound[index] = entries[position - 1][1] if position else entries[0][1]
     return bound
 
 
@@ -326,22 +329,24 @@ def _union_keys(
     System names tie only sightings within ``SAME_TIME`` of one another.
     """
     owner: dict[Key, int] = {}
-    sightings: dict[Key, list[int]] = defaultdict(list)
+    sightings: dict[Key, list[tuple[datetime, int]]] = defaultdict(list)
     for strong in (True, False):
         for index, keys in enumerate(keys_of):
             for key in keys:
                 if (key[0] > Weight.NAME) != strong:
                     continue
                 if key[0] is Weight.SYSTEM_NAME:
-                    when = observations[index].time
-                    for other in sightings[key]:
-                        if abs(observations[other].time - when) <= SAME_TIME:
-                            finder.union(other, index, guarded=True)
-                    sightings[key].append(index)
+                    sightings[key].append((observations[index].time, index))
                 elif key in owner:
                     finder.union(owner[key], index, guarded=not strong)
                 else:
                     owner[key] = index
+    # Sightings chained by gaps of at most SAME_TIME: the same groups as "any two within it".
+    for seen in sightings.values():
+        seen.sort()
+        for (earlier, first), (later, second) in itertools.pairwise(seen):
+            if later - earlier <= SAME_TIME:
+                finder.union(first, second, guarded=True)
 
 
 def merge(
