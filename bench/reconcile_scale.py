@@ -1,0 +1,91 @@
+"""Time ``reconcile()`` of N declared items against N seen devices, models built in memory.
+
+    .venv/bin/python bench/reconcile_scale.py [N] [RUNS]
+
+DESIGN §9 target: 100,000 against 100,000 under 2 s and 1 GiB. The site mixes what audits meet:
+most items matched by MAC, some by host name only, some by IP only, 1 % missing, 1 % unexpected
+devices, 1 % category mismatches. Prints the median, min and max of RUNS runs and the peak RSS.
+"""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import sys
+import time
+from ipaddress import IPv4Address
+
+from scopeaudit.audit_models import Coverage
+from scopeaudit.contract import Contract
+from scopeaudit.models import Device
+from scopeaudit.reconcile import reconcile
+from scopeaudit.taxonomy import Category, Source
+
+
+def site(n: int) -> tuple[Contract, list[Device]]:
+    base = int(IPv4Address("10.0.0.0"))
+    equipment = []
+    devices = []
+    for i in range(n):
+        mac = f"00:16:3e:{i >> 16 & 255:02x}:{i >> 8 & 255:02x}:{i & 255:02x}"
+        ip = str(IPv4Address(base + 1 + i))
+        item: dict[str, object] = {"id": f"E{i}", "category": "computer", "site": "HQ"}
+        kind = i % 10
+        if kind < 7:
+            item["mac"] = [mac]
+        elif kind < 9:
+            item["hostname"] = f"pc-{i}.corp.example"
+        else:
+            item["ip"] = ip
+        equipment.append(item)
+        if i % 100 == 0:
+            continue  # missing
+        category = Category.SERVER if i % 100 == 1 else Category.COMPUTER
+        devices.append(
+            Device(id=f"d{i}", macs=[mac], ips=[ip], hostnames=[f"PC-{i}"], category=category)
+        )
+    devices += [  # unexpected
+        Device(
+            id=f"x{j}",
+            macs=[f"02:00:00:{j >> 16 & 255:02x}:{j >> 8 & 255:02x}:{j & 255:02x}"],
+            ips=[str(IPv4Address(base + (1 << 20) + j))],
+            category=Category.PRINTER,
+        )
+        for j in range(n // 100)
+    ]
+    contract = Contract.model_validate(
+        {
+            "format": 1,
+            "contract": {
+                "reference": "BENCH",
+                "billing": {"unit_prices": {"computer": "30", "server": "140", "printer": "10"}},
+            },
+            "scope": {"networks": [{"cidr": "10.0.0.0/8", "site": "HQ"}]},
+            "equipment": equipment,
+        }
+    )
+    return contract, devices
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    contract, devices = site(n)
+    coverage = [Coverage(cidr="10.0.0.0/8", site="HQ", methods=[Source.ARP], verifiable=True)]
+    times = []
+    for _ in range(runs):
+        clock = time.perf_counter()
+        result = reconcile(contract, devices, coverage=coverage)
+        times.append(time.perf_counter() - clock)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    counts = {k.value: v for k, v in result.summary.by_status.items() if v}
+    print(
+        f"reconcile {n} declared x {len(devices)} seen: median {statistics.median(times):.2f} s, "
+        f"min {min(times):.2f} s, max {max(times):.2f} s over {runs} runs; "
+        f"peak RSS {rss:.0f} MiB (whole process, models included)"
+    )
+    print(f"statuses: {counts}; fee delta {result.summary.fee_delta_total}")
+
+
+if __name__ == "__main__":
+    main()
