@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PrivateAttr
 
 from scopeaudit.models import (
     DataVersion,
@@ -237,11 +237,15 @@ class AuditResult(Model):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
+    _by_id: dict[str, Device] = PrivateAttr(default_factory=dict)
+
     def device(self, device_id: str | None) -> Device | None:
-        """The device of that id, or None."""
+        """The device of that id, or None (indexed once: reports look up every finding's)."""
         if device_id is None:
             return None
-        return next((d for d in self.devices if d.id == device_id), None)
+        if len(self._by_id) != len(self.devices):
+            self._by_id = {d.id: d for d in self.devices}
+        return self._by_id.get(device_id)
 
     def evidence(self, device: Device) -> list[Observation]:
         """The observations that built a device."""
