@@ -236,7 +236,9 @@ def lab_status(
         table.add_column(Text(heading), overflow="fold")
     for row in report.rows(status, lang):
         table.add_row(*(Text(cell) for cell in row))  # Text: never read as rich markup
-    out_console.print(table)
+    # Piped or captured output has no width to respect: keep one host per line there.
+    wide = Console(highlight=False, width=200) if not out_console.is_terminal else out_console
+    wide.print(table)
 
 
 @lab_app.command(
