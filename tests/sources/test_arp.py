@@ -264,7 +264,8 @@ def test_no_retry_and_no_wait_when_every_target_answered(flat_lab: FlatLab) -> N
     result = run_sweep(flat_lab, {"networks": ["10.66.0.10/32", "10.66.0.33/32"]})
     assert {o["ip"] for o in result["observations"]} == {"10.66.0.10", "10.66.0.33"}
     assert result["frames_sent"] == 2
-    assert [p["count"] for p in result["probe_log"]] == [1, 1]  # one pass per /32 segment
+    assert [p["count"] for p in result["probe_log"]] == [2]  # one pass for both /32s
+    assert result["probe_log"][0]["targets"] == "10.66.0.10/32, 10.66.0.33/32"
 
 
 @pytest.mark.root

@@ -501,8 +501,16 @@ class _Sender(threading.Thread):
             self.seconds_per_attempt[attempt] = time.monotonic() - clock
 
 
+def _describe(networks: Sequence[IPv4Network]) -> str:
+    """The networks of one sweep for the probe log, shortened when there are many /32s."""
+    if len(networks) <= 8:
+        return ", ".join(str(n) for n in networks)
+    shown = ", ".join(str(n) for n in networks[:8])
+    return f"{shown} and {len(networks) - 8} more"
+
+
 def _sweep_segment(
-    segment: Segment,
+    group: Sequence[Segment],
     scope: Scope,
     *,
     rate: float,
@@ -512,9 +520,17 @@ def _sweep_segment(
     style: RequestStyle,
     progress: Callable[[int, int], None] | None,
 ) -> tuple[list[ArpReply], SweepStats, list[ProbeRecord], int]:
+    segment = group[0]  # every segment of the group shares its interface and source address
     own = segment.source_ip
     # Belt and braces: every target also goes through the guard's own check.
-    order = [a.packed for a in scope.targets(segment.network) if a != own and scope.allows(a)]
+    order = list(
+        dict.fromkeys(
+            a.packed
+            for piece in group
+            for a in scope.targets(piece.network)
+            if a != own and scope.allows(a)
+        )
+    )
     index = {packed: i for i, packed in enumerate(order)}
     stats = SweepStats(targets=len(order))
     sent_per_target = bytearray(len(order))
@@ -590,7 +606,7 @@ def _sweep_segment(
             ProbeRecord(
                 source=Source.ARP,
                 action="arp-request",
-                targets=str(segment.network),
+                targets=_describe([piece.network for piece in group]),
                 started_at=min(t for t in begun if t is not None),
                 count=frames,
                 rate_pps=round(frames / seconds, 1) if seconds > 0 else None,
@@ -664,10 +680,16 @@ def sweep(
         return result
     errors: list[str] = []
     totals = SweepStats()
-    for segment in segments:
+    # One sweep per interface and source address: many small pieces (say, a list of /32s)
+    # share one pass, one retry and one grace instead of one each.
+    groups: dict[tuple[str, IPv4Address | None], list[Segment]] = {}
+    for piece in segments:
+        groups.setdefault((piece.interface.name, piece.source_ip), []).append(piece)
+    for group in groups.values():
+        segment = group[0]
         try:
             replies, stats, records, _ = _sweep_segment(
-                segment,
+                group,
                 scope,
                 rate=rate,
                 attempts=attempts,
