@@ -240,9 +240,10 @@ import json, sys
 from scopeaudit.scope import Scope
 from scopeaudit.sources.arp import sweep
 args = json.loads(sys.argv[1])
+calls = []
 scope = Scope.from_cidrs(args["networks"], args.get("exclude", []), allow_large=True)
 result = sweep(scope, rate=args.get("rate", 2000), grace=args.get("grace", 0.25), senders=args.get("senders"),
-               interface=args.get("interface"), attempts=args.get("attempts", 2), style=args.get("style", "probe"))
+               interface=args.get("interface"), progress=lambda d, t: calls.append((d, t)), attempts=args.get("attempts", 2), style=args.get("style", "probe"))
 print(json.dumps({
     "outcome": result.outcome.model_dump(mode="json"),
     "observations": [o.model_dump(mode="json") for o in result.observations],
@@ -251,6 +252,7 @@ print(json.dumps({
     "frames_sent": result.stats.frames_sent,
     "targets": result.stats.targets,
     "duration_s": result.stats.duration_s,
+    "progress": calls[-1:] + [len(calls)],
 }))
 """
 

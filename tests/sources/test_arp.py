@@ -229,6 +229,8 @@ def test_sweep_at_a_lower_rate_and_a_narrow_scope(flat_lab: FlatLab) -> None:
         ("10.66.0.33", flat_lab.macs()["10.66.0.33"])
     ]
     assert result["targets"] == 6  # a /29 without its network and broadcast addresses
+    last, calls = result["progress"]
+    assert last == [6, 6] and calls >= 1
 
 
 @pytest.mark.root

@@ -574,7 +574,7 @@ def _sweep_segment(
         while any(worker.is_alive() for worker in workers):
             collector.wait(0.01)
             if progress is not None:
-                progress(collector.answered_count, len(order))
+                progress(sum(w.frames_per_attempt[0] for w in workers), len(order))
         for worker in workers:
             worker.join()
         stats.send_seconds = round(time.monotonic() - started, 4)
@@ -649,8 +649,9 @@ def sweep(
     """ARP-sweep every in-scope address on the segments this machine faces.
 
     ``rate`` is in frames per second (0: as fast as the kernel takes them); ``attempts`` is 2:
-    one request and one retry for the silent. Never raises for a network failure: the outcome
-    says what could not run.
+    one request and one retry for the silent. ``progress(done, total)`` is called as the first
+    requests go out (``done`` addresses asked of ``total``), about every 10 ms. Never raises for
+    a network failure: the outcome says what could not run.
     """
     clock = time.monotonic()
     result = SweepResult()
