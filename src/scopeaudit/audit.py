@@ -198,7 +198,8 @@ def _recheck(
             ips[str(item.ip)] = item.id
             parts.append(f"ARP/ping {item.ip}")
             if item.hostname:
-                parts.append(f"name query {item.hostname} @ {item.ip}")
+                query = "requête de nom" if lang is Language.FR else "name query"
+                parts.append(f"{query} {item.hostname} @ {item.ip}")
         what[item.id] = ", ".join(parts) if parts else "-"
     if not ips:
         return [], [], {k: v for k, v in what.items() if v != "-"}

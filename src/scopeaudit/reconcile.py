@@ -30,6 +30,7 @@ from scopeaudit.audit_models import (
     money,
 )
 from scopeaudit.contract import Contract, EquipmentItem, Policy, Treatment, fees, unit_prices
+from scopeaudit.contract.messages import CATEGORIES, LABELS
 from scopeaudit.contract.models import Criticality, format_duration
 from scopeaudit.decisions import Action, DecisionsFile
 from scopeaudit.i18n import Catalog, render
@@ -186,9 +187,27 @@ class _State:
     blocked_items: set[str] = field(default_factory=set)
 
 
+# Parameters that hold a closed-set code: the text shows its label, params keep the code.
+_CATEGORY_PARAMS = {"category_differs": ("declared", "observed"), "unpriced": ("category",)}
+
+
+def detail_text(code: str, params: Mapping[str, object], lang: Language) -> str:
+    """The text of a detail in ``lang`` (category codes shown by their translated label)."""
+    shown = dict(params)
+    for name in _CATEGORY_PARAMS.get(code, ()):
+        value = shown.get(name)
+        if isinstance(value, str) and value in CATEGORIES:
+            shown[name] = CATEGORIES[value][lang]
+    if code == "policy" and isinstance(shown.get("treatment"), str):
+        shown["treatment"] = LABELS.get(f"treatment.{shown['treatment']}", {}).get(
+            lang, str(shown["treatment"])
+        )
+    return render(DETAILS, code, shown, lang)
+
+
 def detail(code: str, lang: Language, **params: str | int | float | bool | None) -> Reason:
     """A finding detail in ``lang``."""
-    return Reason(code=code, params=dict(params), text=render(DETAILS, code, params, lang))
+    return Reason(code=code, params=dict(params), text=detail_text(code, params, lang))
 
 
 def _short(name: str) -> str:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from scopeaudit.audit_models import AuditResult, Finding, money
 from scopeaudit.contract.messages import CATEGORIES
 from scopeaudit.i18n import Catalog, render
-from scopeaudit.reconcile import DETAILS
+from scopeaudit.reconcile import DETAILS, detail_text
 from scopeaudit.taxonomy import Category, Language, Status
 
 FR, EN = Language.FR, Language.EN
@@ -150,7 +150,7 @@ def detail_texts(finding: Finding, lang: Language) -> list[str]:
     out: list[str] = []
     for item in finding.details:
         if item.code in DETAILS:
-            out.append(render(DETAILS, item.code, item.params, lang))
+            out.append(detail_text(item.code, item.params, lang))
         else:
             out.append(item.text)
     return out
