@@ -235,8 +235,8 @@ def part_a(snapshots: list[tuple[Path, str]], ground_truth: Path, rules: RuleSet
             macs = {str(m).lower() for m in ids.get("macs") or []}
             ips = {str(i) for i in ids.get("ips") or []}
             found = [d for d in devices if macs & set(d.macs) or ips & set(d.ips)]
-            if not found and item["category"] == "unknown":
-                continue
+            if not found and (item["category"] == "unknown" or item.get("canary")):
+                continue  # canaries are never probed: not finding them is the point
             expected = {Category(item["category"])}
             expected |= {Category(c) for c in item.get("acceptable") or []}
             got = found[0] if found else None
@@ -249,7 +249,14 @@ def part_a(snapshots: list[tuple[Path, str]], ground_truth: Path, rules: RuleSet
                 )
             if item.get("form_factor"):
                 form.total += 1
-                form.correct += bool(got and got.form_factor == item["form_factor"])
+                right = bool(got and got.form_factor == item["form_factor"])
+                form.correct += right
+                if got is not None and not right:
+                    print(
+                        f"lab {profile}: {item['id']} form factor {item['form_factor']}, got "
+                        f"{got.form_factor}",
+                        file=sys.stderr,
+                    )
         scores += [score, form]
     return scores
 

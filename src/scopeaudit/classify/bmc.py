@@ -89,6 +89,8 @@ def link_controllers(
     parents: dict[str, Device] = {}
     for device in devices:
         if device.role != Role.BMC or device.parent_id:
+            if device.role == Role.BMC and device.parent_id:
+                parents[device.parent_id] = device
             out.append(device)
             continue
         found = _parent(device, devices, evidence)

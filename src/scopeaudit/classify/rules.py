@@ -101,6 +101,7 @@ class Example(_Strict):
 
     input: str | list[str]
     key: str | None = None
+    context: str | None = None
     fires: bool = True
     category: Category | None = None
 
@@ -111,12 +112,23 @@ class Rule(_Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     signal: Signal
     key: str | list[str] | None = None
+    context: str | None = None
     match: Match
     votes: dict[Category, float] = Field(default_factory=dict)
     sets: Sets = Field(default_factory=Sets)
     alone: bool = True
     label: Label
     examples: list[Example] = Field(default_factory=list)
+
+    @field_validator("context")
+    @classmethod
+    def _context(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as error:
+                raise ValueError(f"invalid regex: {error}") from None
+        return value
 
     @field_validator("votes")
     @classmethod
@@ -198,6 +210,7 @@ class CompiledRule:
     rule: Rule
     pattern: re.Pattern[str] | None = None
     items: frozenset[str] = field(default_factory=frozenset)
+    context: re.Pattern[str] | None = None
 
     @classmethod
     def of(cls, rule: Rule) -> CompiledRule:
@@ -205,7 +218,8 @@ class CompiledRule:
         pattern = re.compile(match.regex, re.IGNORECASE) if match.regex is not None else None
         listed = match.any_of or match.all_of or match.prefix or []
         items = frozenset(_normal_item(rule.signal, i) for i in listed)
-        return cls(rule, pattern, items)
+        context = re.compile(rule.context, re.IGNORECASE) if rule.context is not None else None
+        return cls(rule, pattern, items, context)
 
     def test(self, evidence: Evidence) -> Hit | None:
         rule = self.rule
@@ -215,6 +229,8 @@ class CompiledRule:
         if keys is not None and (
             evidence.key is None or evidence.key.lower() not in {k.lower() for k in keys}
         ):
+            return None
+        if self.context is not None and not self.context.search(evidence.context or ""):
             return None
         value = evidence.value
         match = rule.match
@@ -280,7 +296,7 @@ def example_evidence(rule: Rule, example: Example) -> Evidence:
         value = example.input
     keys = rule.keys()
     key = example.key or (keys[0] if keys else None)
-    return Evidence(signal, value, key)
+    return Evidence(signal, value, key, example.context)
 
 
 @dataclass
