@@ -148,6 +148,7 @@ class PersonaProcess:
         self.exit_file = self.dir / "exit_code"
         self.proc: subprocess.Popen[bytes] | None = None  # started with ip netns exec
         self.pid: int | None = None  # forked by the zygote
+        self._dead_since: float | None = None
         self.stopped_on_purpose = False
         self.last_state: dict[str, Any] | None = None
 
@@ -161,6 +162,7 @@ class PersonaProcess:
         self.stopped_on_purpose = False
         self.exit_file.unlink(missing_ok=True)
         self.proc = None
+        self._dead_since = None
         if zygote is not None:
             self.pid = zygote.spawn(self.host.netns, self.spec_path, self.log, self.exit_file)
             return
@@ -189,7 +191,13 @@ class PersonaProcess:
         try:
             return int(self.exit_file.read_text())
         except (OSError, ValueError):
+            pass
+        if self.pid is None or _pid_alive(self.pid):
             return None
+        # Dead without an exit file: the zygote writes it within ~50 ms of reaping; past a
+        # second it never will (the zygote itself is gone), so the code is unknown.
+        self._dead_since = self._dead_since or time.monotonic()
+        return -1 if time.monotonic() - self._dead_since > 1.0 else None
 
     def running(self) -> bool:
         if self.proc is not None:
