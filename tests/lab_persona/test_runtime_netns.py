@@ -225,17 +225,21 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     site = Site(obs=f"{PREFIX}obs", tmp=tmp_path_factory.mktemp("personas"))
     try:
         _build(site)
-        site.capture_file = site.start_capture("startup", 6.0)
-        for key in PLAN:
-            t0 = time.monotonic()
+        site.capture_file = site.start_capture("startup", 12.0)
+        t0 = time.monotonic()
+        for key in PLAN:  # all at once, as the lab supervisor starts them
             _spawn(site, key)
-            state = site.tmp / key / "state.json"
-            while not state.exists():
-                assert site.procs[key].poll() is None, f"persona {key} exited at start"
-                assert time.monotonic() - t0 < 15, f"persona {key}: no state file"
-                time.sleep(0.01)
-            site.start_s[key] = time.monotonic() - t0
-        time.sleep(2.5)  # mDNS probing and registration
+        waiting = set(PLAN)
+        while waiting:
+            for key in sorted(waiting):
+                if (site.tmp / key / "state.json").exists():
+                    site.start_s[key] = round(time.monotonic() - t0, 2)
+                    waiting.discard(key)
+                else:
+                    assert site.procs[key].poll() is None, f"persona {key} exited at start"
+            assert time.monotonic() - t0 < 20, f"no state file from {waiting}"
+            time.sleep(0.01)
+        time.sleep(1.0)  # the zeroconf announcements that follow registration
         yield site
     finally:
         _teardown(site)
@@ -400,12 +404,11 @@ def test_capture_sees_dhcp_and_lldp(site: Site) -> None:
     assert 12 not in ipad_options and 60 not in ipad_options
     assert list(ipad_options[55]) == [1, 121, 3, 6, 15, 108, 114, 119, 252]
     assert ipad_order[:4] == [53, 55, 57, 61]
-    lldp = [f for f in frames if f[12:14] == b"\x88\xcc"]
-    assert lldp, "no LLDP frame crossed the bridge"
+    phone_mac = bytes.fromhex("805ec07a1501")
+    lldp = [f for f in frames if f[12:14] == b"\x88\xcc" and f[6:12] == phone_mac]
+    assert lldp, "no LLDP frame from the phone crossed the bridge"
     phone = lldp[0]
-    assert phone[:6] == bytes.fromhex("0180c200000e") and phone[6:12] == bytes.fromhex(
-        "805ec07a1501"
-    )
+    assert phone[:6] == bytes.fromhex("0180c200000e")
     assert b"SIP-T46U" in phone and b"\x00\x12\xbb" in phone  # system name, LLDP-MED OUI
 
 
@@ -506,7 +509,7 @@ def test_hostile_mdns_names_reach_a_browser(site: Site) -> None:
     assert "[link=http://evil]x[/link][bold red]alarm[/bold red]._http._tcp.local." in names
     # refused by zeroconf (control characters, NUL): announced as raw records, still seen
     assert "\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\._http._tcp.local." in names
-    assert "nul\x00byte._ipp._tcp.local." in names
+    assert "nul\x00byte._http._tcp.local." in names
     script = found["<script>alert(1)</script>._http._tcp.local."]
     assert "ty=+cmd|' /C calc'!A0" in script["txt"]
 

@@ -37,6 +37,7 @@ class MdnsServices:
         # Services zeroconf refuses to publish (control characters in the name): announced raw,
         # and announced again whenever someone asks for their service type (PTR query).
         self.raw: list[tuple[str, bytes]] = []
+        self.broadcasts: list[asyncio.Future[object]] = []
 
     async def start(self) -> None:
         mdns = self.ctx.spec.kind.services.mdns
@@ -89,8 +90,10 @@ class MdnsServices:
     async def _register(self, info: ServiceInfo) -> None:
         assert self.zc is not None
         # strict=False: the hostile persona's instance names are not valid "service names".
-        task = await self.zc.async_register_service(info, strict=False)
-        await task
+        # Once this first await returns, the records are in zeroconf's registry and answered;
+        # the three announcements it then sends (~0.7 s) go on in the background.
+        broadcast = await self.zc.async_register_service(info, strict=False)
+        self.broadcasts.append(asyncio.ensure_future(broadcast))
 
     def answers(self, query: bytes) -> list[bytes]:
         """Raw announcements that answer an mDNS query (a PTR question for their type)."""

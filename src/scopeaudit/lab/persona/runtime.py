@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 STATE_PERIOD = 1.0
 STOP_DEADLINE = 1.8  # seconds: the contract allows 2
 MDNS_GROUP = ("224.0.0.251", 5353)
+MDNS_READY_S = 5.0
 
 
 class Runtime:
@@ -46,6 +47,7 @@ class Runtime:
         self.mdns = MdnsServices(self.ctx)
         self.snmpd: subprocess.Popen[bytes] | None = None
         self.stop = asyncio.Event()
+        self.mdns_ready = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
         self.sockets: dict[str, socket.socket] = {}
         self.state_path = Path(spec.state_file)
@@ -62,6 +64,11 @@ class Runtime:
         await self.tcp.start()
         await self.udp.start()
         self._start_emissions()
+        # "Ready" (the first state file) means announced too: wait for the mDNS registrations
+        # started just above, but never more than MDNS_READY_S.
+        if self.spec.kind.services.mdns is not None and self.spec.kind.services.mdns.services:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.mdns_ready.wait(), MDNS_READY_S)
         self.write_state()
         self._spawn(self._state_loop())
         await self.stop.wait()
@@ -299,7 +306,10 @@ class Runtime:
             return
         if mdns.services:
             if self.mdns.zc is None:
-                await self.mdns.start()  # first emission: register (zeroconf announces)
+                try:
+                    await self.mdns.start()  # first emission: register (zeroconf announces)
+                finally:
+                    self.mdns_ready.set()
                 self.ctx.count_emission("mdns")
             else:
                 await self.mdns.announce()
