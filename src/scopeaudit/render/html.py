@@ -223,7 +223,8 @@ def table(
         + "</tr>\n"
         for row in rows
     )
-    return f"<table>{cols}<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody></table>\n"
+    thead = f"<thead><tr>{head}</tr></thead>\n" if any(header) else ""
+    return f"<table>{cols}{thead}<tbody>\n{body}</tbody></table>\n"
 
 
 def props(pairs: Iterable[tuple[str, str]]) -> str:
