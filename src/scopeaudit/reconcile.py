@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -400,15 +401,41 @@ def _ambiguous(candidates: list[Candidate], code: str, level: str, lang: Languag
     )
 
 
+@functools.lru_cache(maxsize=1 << 18)
+def _ip_int(ip: str) -> int | None:
+    try:
+        return int(IPv4Address(ip))
+    except ValueError:
+        return None
+
+
+# The networks of the contract being reconciled as (first, last, site) integer ranges, parsed
+# once per contract (kept with the list they came from, so a new contract is noticed).
+_NETWORKS: dict[int, tuple[object, list[tuple[int, int, str]]]] = {}
+
+
+def _ranges_of(contract: Contract) -> list[tuple[int, int, str]]:
+    networks = contract.scope.networks
+    cached = _NETWORKS.get(id(networks))
+    if cached is not None and cached[0] is networks:
+        return cached[1]
+    ranges = [
+        (int(n.cidr.network_address), int(n.cidr.broadcast_address), n.site) for n in networks
+    ]
+    _NETWORKS.clear()
+    _NETWORKS[id(networks)] = (networks, ranges)
+    return ranges
+
+
 def _site_of(ips: Iterable[str], contract: Contract) -> str | None:
+    ranges = _ranges_of(contract)
     for ip in ips:
-        try:
-            address = IPv4Address(ip)
-        except ValueError:
+        value = _ip_int(ip)
+        if value is None:
             continue
-        for network in contract.scope.networks:
-            if address in network.cidr:
-                return network.site
+        for first, last, site in ranges:
+            if first <= value <= last:
+                return site
     return None
 
 
