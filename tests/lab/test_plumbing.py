@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,6 +56,49 @@ def _persona_pids(instance: LabInstance) -> list[int]:
         state = json.loads(Path(persona["state_file"]).read_text())
         pids += [persona["runtime_pid"], state["pid"]]
     return [p for p in pids if isinstance(p, int)]
+
+
+SEND_FRAME = """
+import socket, sys, time
+dst, src, kind = (bytes.fromhex(a.replace(":", "")) for a in sys.argv[1:4])
+frame = dst + src + kind + bytes(46)
+with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as raw:
+    raw.bind(("eth0", 0))
+    for _ in range(5):
+        raw.send(frame)
+        time.sleep(0.1)
+"""
+
+
+LLDP = ("01:80:c2:00:00:0e", "88cc")  # IEEE reserved: forwarded only with group_fwd_mask bit 14
+CDP = ("01:00:0c:cc:cc:cc", "0030")  # an ordinary multicast (802.3 length field): always flooded
+
+
+def _crosses_the_bridge(instance: LabInstance, frame: tuple[str, str]) -> bool:
+    """Does a frame to ``frame``'s destination, sent by pc01, reach the technician?"""
+    dst, kind = frame
+    capture = instance.popen(
+        ["tcpdump", "-i", "eth0", "-n", "-l", "-e", "-c", "1", f"ether dst {dst}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert capture.stderr is not None
+        capture.stderr.readline()  # "listening on eth0…": the capture is ready
+        mac = {p["id"]: p for p in instance.status()["personas"]}["pc01"]["macs"][0]
+        argv = [sys.executable, "-c", SEND_FRAME, dst, mac, kind]
+        sent = instance.exec(argv, ns="pc01", timeout=30)
+        assert sent.returncode == 0, sent.stderr
+        try:
+            out, _ = capture.communicate(timeout=3)
+        except subprocess.TimeoutExpired:
+            return False
+        return capture.returncode == 0 and dst in out
+    finally:
+        if capture.poll() is None:
+            capture.kill()
+            capture.wait()
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +192,7 @@ def test_bridge_settings_friendly(bare: LabInstance) -> None:
         )
         assert mask.stdout.strip() == "0x4000"
         assert snooping.stdout.strip() == "0"
+    assert _crosses_the_bridge(bare, LLDP)  # friendly: forwarded like any frame
 
 
 def test_status_rotate_stop_start(bare: LabInstance) -> None:
@@ -229,6 +274,8 @@ def test_down_leaves_nothing() -> None:
             text=True,
         )
         assert mask.stdout.strip() == "0x0"  # realistic: LLDP is not forwarded
+        assert _crosses_the_bridge(instance, CDP)  # the capture works...
+        assert not _crosses_the_bridge(instance, LLDP)  # ...and LLDP stays on its link
         assert len(pids) == 10 and all(_alive(p) for p in pids)
         assert name in Lab.running()
         instance.down()
