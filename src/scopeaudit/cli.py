@@ -731,7 +731,7 @@ def audit_command(
         language = result.language
         text: str | bytes | None = None
         if output_format == "terminal":
-            if output is None:
+            if output is None and out_console.is_terminal:
                 from scopeaudit.render.audit_terminal import render_terminal
 
                 render_terminal(out_console, result, language)
