@@ -93,6 +93,35 @@ def remove_stale() -> None:
             _delete_namespace(name)
 
 
+def in_namespace(namespace: str, fn: Callable[[], T], timeout: float = 600) -> T:
+    """Run ``fn`` in a thread that joined ``namespace``: its sockets and children live there,
+    while the test process itself stays where it was."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = os.open(f"/run/netns/{namespace}", os.O_RDONLY)
+        try:
+            if libc.setns(fd, CLONE_NEWNET) != 0:
+                box["error"] = OSError(ctypes.get_errno(), "setns failed")
+                return
+        finally:
+            os.close(fd)
+        try:
+            box["value"] = fn()
+        except BaseException as error:
+            box["error"] = error
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise TimeoutError(f"{fn} did not finish in {timeout} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]
+
+
 class Site:
     """Handle on the namespaces of one test site."""
 
@@ -123,32 +152,7 @@ class Site:
         return self.spawn(short, sys.executable, str(script), *args)
 
     def inside(self, short: str, fn: Callable[[], T], timeout: float = 600) -> T:
-        """Run ``fn`` in a thread that joined the namespace: its sockets and children live
-        there, while the test process itself stays where it was."""
-        box: dict[str, Any] = {}
-
-        def target() -> None:
-            libc = ctypes.CDLL(None, use_errno=True)
-            fd = os.open(f"/run/netns/{self.ns(short)}", os.O_RDONLY)
-            try:
-                if libc.setns(fd, CLONE_NEWNET) != 0:
-                    box["error"] = OSError(ctypes.get_errno(), "setns failed")
-                    return
-            finally:
-                os.close(fd)
-            try:
-                box["value"] = fn()
-            except BaseException as error:
-                box["error"] = error
-
-        thread = threading.Thread(target=target, daemon=True)
-        thread.start()
-        thread.join(timeout)
-        if thread.is_alive():
-            raise TimeoutError(f"{fn} did not finish in {timeout} s")
-        if "error" in box:
-            raise box["error"]
-        return box["value"]  # type: ignore[no-any-return]
+        return in_namespace(self.ns(short), fn, timeout)
 
     def build(self) -> None:
         sw = self.add_ns("sw")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from scopeaudit.lab.instance import LabInstance
 from scopeaudit.models import Observation, ObservationKind
 from scopeaudit.scope import Scope
 from scopeaudit.sources.frames import LINKTYPE_IPV4, decode_frame
@@ -48,6 +49,7 @@ from .sa7_netns import (
     FrameCounter,
     Site,
     busiest_second,
+    in_namespace,
     site,
 )
 
@@ -342,3 +344,27 @@ def test_each_host_gets_ten_packets_per_second_at_most(names_site: tuple[Site, P
     times = capture.times()
     assert len(times) == result.outcome.detail["packets_sent"] >= 5
     assert busiest_second(times) <= 10
+
+
+@pytest.mark.lab
+def test_office_lab_names(lab: LabInstance) -> None:
+    office = Scope.from_cidrs(["10.77.0.0/24", "10.77.20.0/24"], ["10.77.0.240/28"])
+    hosts = ["10.77.0.31", "10.77.0.101", "10.77.0.103", "10.77.0.110", "10.77.20.50"]
+    result = in_namespace(lab.namespace_of(), lambda: query(office, hosts))
+    assert result.outcome.ok, result.outcome.error
+    found = result.observations
+
+    def txt(ip: str, kind: str) -> dict[str, str]:
+        services = of(found, ObservationKind.MDNS_SERVICE, ip)
+        return next(d["txt"] for d in services if d["type"] == kind)
+
+    assert txt("10.77.0.103", "_device-info._tcp")["model"] == "Mac15,3"  # mbp01
+    assert txt("10.77.0.110", "_device-info._tcp")["model"].startswith("iPad")  # ipad01
+    assert txt("10.77.0.31", "_device-info._tcp") == {"model": "Xserve"}  # the NAS trap
+    assert txt("10.77.0.31", "_http._tcp")["vendor"] == "Synology"
+    names = {(o.ip, o.data["name"]) for o in found if o.kind is ObservationKind.HOSTNAME}
+    assert ("10.77.0.110", "Janes-iPad.local") in names
+    assert ("10.77.0.101", "DESKTOP-7K3Q2ZD") in names  # NBNS of pc01
+    assert ("10.77.20.50", "AGENCE-PC01") in names  # NBNS across the router
+    described = [d for d in of(found, ObservationKind.SSDP, "10.77.0.31") if "description" in d]
+    assert described and described[0]["description"]["modelType"] == "NAS"

@@ -14,9 +14,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from ipaddress import IPv4Network
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from scopeaudit.lab.instance import LabInstance
 from scopeaudit.models import Observation, ObservationKind
 from scopeaudit.scope import PRINT_PORTS, Scope
 from scopeaudit.sources.nmap import (
@@ -46,6 +48,7 @@ from .sa7_netns import (
     FrameCounter,
     Site,
     busiest_second,
+    in_namespace,
     poke,
     site,
 )
@@ -317,3 +320,51 @@ def test_light_probe_sends_each_host_ten_probes_per_second_at_most(
     times = capture.times()
     assert len(times) >= len(PROBE_PORTS)  # every curated port was probed...
     assert busiest_second(times) <= 10  # ... never more than 10 in one second
+
+
+# --- the standard office lab ------------------------------------------------------------------
+
+OFFICE = ("10.77.0.0/24", "10.77.20.0/24")
+GUEST_RANGE = "10.77.0.240/28"
+
+
+def _canaries(lab: LabInstance) -> dict[str, dict[str, Any]]:
+    time.sleep(2.2)  # personas rewrite their state file every 2 s at most
+    return {p["id"]: p.get("canary") or {} for p in lab.status()["personas"]}
+
+
+@pytest.mark.lab
+@pytest.mark.slow
+def test_office_lab_routed_hosts_print_ports_and_canaries(lab: LabInstance) -> None:
+    office = Scope.from_cidrs(list(OFFICE), [GUEST_RANGE])
+    before = _canaries(lab)
+    result = in_namespace(
+        lab.namespace_of(),
+        lambda: run_nmap(
+            office,
+            discover=[IPv4Network("10.77.20.0/24")],
+            hosts=["10.77.0.30", "10.77.0.40", "10.77.0.245"],
+            # Every printing port, and 22 so that srv01 (node_exporter on 9100) gets the deep
+            # pass; prn01's port 80 is left out: nmap -sV spends minutes on its web server.
+            settings=NmapSettings(deep=True, ports=(22, 515, 631, 9100)),
+        ),
+    )
+    assert result.outcome.ok, result.outcome.error
+    # br01 lives behind rtr01 (ARP cannot reach it): found by discovery, one hop away.
+    assert {"10.77.20.1", "10.77.20.50"} <= set(result.live)
+    assert "10.77.0.245" not in result.live
+    hops = {o.ip: o.data["hops"] for o in result.observations if o.kind is ObservationKind.TTL}
+    assert hops["10.77.20.50"] == 1
+    # Both 9100 owners (the printer and node_exporter on srv01) count only as open...
+    assert 9100 in _ports(result, "10.77.0.30") and 9100 in _ports(result, "10.77.0.40")
+    assert all(
+        "product" not in _ports(result, ip)[9100].data for ip in ("10.77.0.30", "10.77.0.40")
+    )
+    # ... while the deep pass did identify srv01's SSH.
+    assert _ports(result, "10.77.0.40")[22].data.get("product") == "OpenSSH"
+    after = _canaries(lab)
+    for port in ("515", "631", "9100"):
+        sent = after["prn01"]["print_port_bytes"].get(port, 0)
+        assert sent == before["prn01"]["print_port_bytes"].get(port, 0), port
+    for canary in ("guest01", "pub01"):
+        assert after[canary]["frames_from_scanner"] == before[canary]["frames_from_scanner"]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from scopeaudit.lab.instance import LabInstance
 from scopeaudit.models import ObservationKind
 from scopeaudit.scope import Scope
 from scopeaudit.sources.snmp import (
@@ -37,6 +38,7 @@ from .sa7_netns import (
     RTR_IP,
     FrameCounter,
     Site,
+    in_namespace,
     site,
 )
 
@@ -206,3 +208,23 @@ def test_scan_entry_point_uses_the_configured_communities(snmp_site: tuple[Site,
     assert public.answered == [NEAR_IP]  # the router only knows its private community
     private = net.inside("scan", lambda: read_system(scope, [RTR_IP], communities=["s3cret-ro"]))
     assert private.answered == [RTR_IP]
+
+
+@pytest.mark.lab
+def test_office_lab_system_groups(lab: LabInstance) -> None:
+    office = Scope.from_cidrs(["10.77.0.0/24", "10.77.20.0/24"], ["10.77.0.240/28"])
+    hosts = ["10.77.0.1", "10.77.0.2", "10.77.0.30", "10.77.0.31", "10.77.0.33", "10.77.0.101"]
+    result = in_namespace(lab.namespace_of(), lambda: read_system(office, hosts))
+    assert result.outcome.ok, result.outcome.error
+    systems = {o.ip: o.data for o in result.observations if o.kind is ObservationKind.SNMP_SYSTEM}
+    names = {ip: data["sysName"] for ip, data in systems.items()}
+    assert names == {
+        "10.77.0.1": "BR-RTR01",
+        "10.77.0.2": "SW-CORE01",
+        "10.77.0.30": "NPI8E2A1F",
+        "10.77.0.31": "DS920",
+        "10.77.0.33": "BRW3C2AF4112233",
+    }  # the Windows desktop runs no agent: silent, not an error
+    assert systems["10.77.0.1"]["ipForwarding"] == 1
+    assert systems["10.77.0.30"]["sysObjectID"].startswith("1.3.6.1.4.1.11.")
+    assert systems["10.77.0.31"]["sysObjectID"] == "1.3.6.1.4.1.8072.3.2.10"

@@ -213,7 +213,9 @@ def deep_arguments(scope: Scope, settings: NmapSettings, privileged: bool) -> li
     ports = without_print_ports(settings.ports)
     args = ["-sS" if privileged else "-sT", "-sV"]
     if privileged:
-        args += ["-O", "--osscan-limit"]
+        # One OS-detection try: no lab or real host matches exactly, and the four retries
+        # nmap would add cost minutes for a guess that stays weak (fingerprints.md §1.4).
+        args += ["-O", "--osscan-limit", "--max-os-tries", "1"]
     return [
         *args,
         "-Pn",
