@@ -25,11 +25,11 @@ pytestmark = [pytest.mark.root, pytest.mark.lab]
 PLANTED_UNEXPECTED = {"10.77.0.33": Decimal("10"), "10.77.0.64": Decimal("9")}  # prn02, cam01
 # On the lab but outside the lab plan's planted gaps, each with why:
 KNOWN_EXTRA = {
-    # The hostile persona (office.yaml) announces itself as a printer: undeclared, +10.
-    "10.77.0.66": Decimal("10"),
+    # The hostile persona (office.yaml) announces itself as a printer: undeclared (+10 today).
+    "10.77.0.66",
     # srv01's iDRAC: until the classifier links it to its server (role bmc) it is an unknown
-    # undeclared device, unpriced.
-    "10.77.0.41": None,
+    # undeclared device, unpriced; once linked it disappears from the findings.
+    "10.77.0.41",
 }
 
 
@@ -65,7 +65,7 @@ def test_demo_audit_on_the_lab(lab: LabInstance) -> None:
     }
     for ip, fee in PLANTED_UNEXPECTED.items():
         assert unexpected.pop(ip) == float(fee), ip
-    assert set(unexpected) <= set(KNOWN_EXTRA), unexpected
+    assert set(unexpected) <= KNOWN_EXTRA, unexpected
     tolerated = [devices[f["device_id"]]["ips"] for f in findings if f["status"] == "tolerated"]
     assert tolerated == [["10.77.0.112"]]  # the iPhone, by the phones policy
     assert {f["status"] for f in findings} <= {
@@ -76,7 +76,7 @@ def test_demo_audit_on_the_lab(lab: LabInstance) -> None:
         "tolerated",
     }
 
-    extra = sum((KNOWN_EXTRA[ip] or Decimal(0) for ip in unexpected), Decimal(0))
+    extra = sum((Decimal(str(fee)) for fee in unexpected.values() if fee is not None), Decimal(0))
     assert Decimal(str(document["summary"]["fee_delta_total"])) == Decimal("-66.00") + extra
     assert document["summary"]["drift"] is True
     coverage = {c["cidr"]: c for c in document["coverage"]}
