@@ -650,6 +650,10 @@ _AUDIT_TEXT = {
         Language.EN: "--format pdf needs --output FILE.pdf",
         Language.FR: "--format pdf demande --output FICHIER.pdf",
     },
+    "bad_format": {
+        Language.EN: "--format: unknown format {got!r} (choose {formats})",
+        Language.FR: "--format : format inconnu {got!r} (au choix : {formats})",
+    },
 }
 
 
@@ -697,7 +701,9 @@ def audit_command(
     language = resolve_language(lang)
     try:
         if output_format not in formats:
-            raise UsageError(f"--format: {output_format!r} (choose {', '.join(formats)})")
+            raise UsageError(
+                _audit_text("bad_format", language, got=output_format, formats=", ".join(formats))
+            )
         renderer = None
         if output_format in ("html", "pdf", "amendment"):
             try:
