@@ -18,7 +18,7 @@ import pypdf
 import pytest
 
 from scopeaudit.render.amendment import render_amendment
-from scopeaudit.render.html import render_html
+from scopeaudit.render.html import SCRIPT, render_html
 from scopeaudit.render.pdf import PdfError, chromium_path, print_html, render_pdf
 from scopeaudit.taxonomy import Language
 
@@ -231,3 +231,63 @@ def test_no_script_from_the_data_runs(tmp_path: Path) -> None:
         assert len(re.findall(r"<script\b", dom)) == 1  # ours; the data's stayed text
         assert "&lt;script&gt;document.title" in dom
         assert not re.search(r"<(img|svg)\b[^>]*\bon(error|load)=", dom)
+
+
+@pytest.mark.browser
+def test_screen_page_prints_every_evidence_block(tmp_path: Path) -> None:
+    # A user printing the on-screen page (details closed) from a browser, even with scripts
+    # off: the print CSS alone opens every block.
+    page = render_html(demo_result(Language.EN), Language.EN)
+    assert "<details open>" not in page
+    page = page.replace(f"<script>{SCRIPT}</script>", "")
+    text, _ = pdf_text(print_html(page, tmp_path / "screen.pdf"))
+    blocks = page.count("<details>")
+    assert text.count("Classificationreasons") == text.count("Evidence—dev-") == blocks
+
+
+def test_cli_without_chromium_one_line_error(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            *SCOPEAUDIT,
+            "audit",
+            str(DEMO),
+            "--snapshot",
+            str(SNAPSHOT),
+            "--format",
+            "pdf",
+            "--output",
+            str(tmp_path / "r.pdf"),
+            "--lang",
+            "en",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": str(tmp_path), "LANG": "C.UTF-8"},
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "apt-get install chromium" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "r.pdf").exists()
+
+
+@pytest.mark.browser
+def test_cli_pdf_and_pdf_amendment(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    base = [*SCOPEAUDIT, "audit", str(DEMO), "--snapshot", str(SNAPSHOT), "--lang", "en"]
+    for fmt, name, marker in (
+        ("pdf", "report.pdf", "Perimeteraudit—contractDEMO-2026-001"),
+        ("amendment", "amendment.pdf", "Amendmentno."),
+    ):
+        target = tmp_path / name
+        done = subprocess.run(
+            [*base, "--format", fmt, "--output", str(target)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env=env,
+        )
+        assert done.returncode == 1, done.stderr  # the demo drifts
+        text, _ = pdf_text(target)
+        assert marker in text and "HQ-NAS-01" in text
