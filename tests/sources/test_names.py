@@ -6,6 +6,7 @@ on the scanner's segment."""
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from scopeaudit.sources.frames import LINKTYPE_IPV4, decode_frame
 from scopeaudit.sources.names import (
     NamesSettings,
     Reply,
+    _collect,
     decode_replies,
     description_target,
     device_info_names,
@@ -368,3 +370,21 @@ def test_office_lab_names(lab: LabInstance) -> None:
     assert ("10.77.20.50", "AGENCE-PC01") in names  # NBNS across the router
     described = [d for d in of(found, ObservationKind.SSDP, "10.77.0.31") if "description" in d]
     assert described and described[0]["description"]["modelType"] == "NAS"
+
+
+def test_a_chatty_host_cannot_hold_the_query_open() -> None:
+    """On loopback: 100 datagrams arrive, the collector keeps ``max_replies`` and stops."""
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as ours,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as chatty,
+    ):
+        ours.bind(("127.0.0.1", 0))
+        chatty.bind(("127.0.0.1", 0))
+        for number in range(100):
+            chatty.sendto(b"x%d" % number, ours.getsockname())
+        settings = NamesSettings(timeout_s=5, linger_s=5, max_replies=5)
+        started = time.monotonic()
+        got = _collect(ours, settings, time.monotonic() + 30, asked=1900, only="127.0.0.1")
+        assert time.monotonic() - started < 4.5  # returned on the cap, not on a timeout
+        assert [r.payload for r in got] == [b"x0", b"x1", b"x2", b"x3", b"x4"]
+        assert all(r.asked == 1900 and r.src == "127.0.0.1" for r in got)

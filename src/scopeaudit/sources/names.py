@@ -99,6 +99,7 @@ class NamesSettings:
     max_instances: int = 64
     description_max_bytes: int = 64 * 1024
     description_timeout_s: float = 2.0
+    max_replies: int = 64  # per query: a host that keeps talking cannot hold us longer
 
 
 @dataclass
@@ -380,7 +381,7 @@ def _collect(
     got: list[Reply] = []
     local_ip, local_port = sock.getsockname()
     end = min(time.monotonic() + settings.timeout_s, deadline)
-    while True:
+    while len(got) < settings.max_replies:
         remaining = end - time.monotonic()
         if remaining <= 0:
             return got
@@ -398,6 +399,7 @@ def _collect(
         reply = Reply(address[0], address[1], local_ip, local_port, ttl, data, utc_now(), asked)
         got.append(reply)
         end = min(end, time.monotonic() + settings.linger_s)
+    return got
 
 
 def _query_mdns(host: _Host) -> None:
@@ -471,7 +473,7 @@ def _multicast_search(
                 sock.sendto(ssdp_search(SSDP_GROUP, mx=1), (SSDP_GROUP, SSDP_PORT))
             except OSError:
                 continue
-            wait_settings = NamesSettings(timeout_s=1.5, linger_s=1.5)
+            wait_settings = NamesSettings(timeout_s=1.5, linger_s=1.5, max_replies=4096)
             for reply in _collect(sock, wait_settings, deadline, asked=SSDP_PORT):
                 if scope.allows(reply.src):
                     kept.append(reply)
