@@ -151,6 +151,9 @@ h1 { font-size: 17pt; margin: 0 0 2mm; }
 h2 { font-size: 13pt; margin: 6mm 0 2mm; border-bottom: 2px solid var(--accent);
   padding-bottom: 1mm; }
 h3 { font-size: 11pt; margin: 4mm 0 1mm; }
+h1, h2, h3 { break-after: avoid; }
+figure { margin: 0; break-inside: avoid; }
+.keep { break-inside: avoid; }
 .meta { color: var(--muted); margin: 0 0 1mm; }
 .mono, code { font-family: "DejaVu Sans Mono", monospace; font-size: 9pt; }
 table { border-collapse: collapse; width: 100%; table-layout: fixed; margin: 1mm 0 3mm; }
@@ -356,7 +359,8 @@ def chart(result: AuditResult, lang: Language) -> str:
                 f'<text x="{label_w + length + 4}" y="{by + 9}" font-size="9">{value}</text>'
             )
     parts.append("</svg>")
-    return f"<h3>{h(tx('chart', lang))}</h3>\n<figure>" + "".join(parts) + "</figure>\n"
+    heading = f"<h3>{h(tx('chart', lang))}</h3>\n"
+    return f'<div class="keep">{heading}<figure>' + "".join(parts) + "</figure></div>\n"
 
 
 def coverage_and_sources(result: AuditResult, lang: Language) -> list[str]:
@@ -472,7 +476,7 @@ def _observations(observations: Sequence[Observation], lang: Language) -> str:
         t("col.mac", lang),
         tx("col.data", lang),
     ]
-    return table([h(x) for x in header], rows)
+    return table([h(x) for x in header], rows, widths=(13, 9, 11, 11, 14, 42))
 
 
 def status_sections(result: AuditResult, lang: Language, expanded: bool) -> list[str]:
