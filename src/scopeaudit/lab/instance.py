@@ -276,7 +276,16 @@ class Lab:
         if root.is_dir():
             for directory in root.iterdir():
                 if directory.name.startswith("."):
-                    continue  # being created by a live client; renamed within microseconds
+                    # Being created by a client and renamed within microseconds, unless that
+                    # client died in between.
+                    owner = _read(directory / "owner.json").get("pid")
+                    try:
+                        age = time.time() - directory.stat().st_mtime
+                    except OSError:
+                        continue  # already gone
+                    if (isinstance(owner, int) and not _pid_alive(owner)) or age > 60:
+                        _remove_dir(directory)
+                    continue
                 if directory.is_dir() and not _alive_owner(directory):
                     Lab.force_remove(directory.name, root)
                     removed.append(directory.name)
