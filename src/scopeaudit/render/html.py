@@ -481,6 +481,7 @@ def _observations(observations: Sequence[Observation], lang: Language) -> str:
 
 def status_sections(result: AuditResult, lang: Language, expanded: bool) -> list[str]:
     opened = " open" if expanded else ""
+    by_id = {d.id: d for d in result.devices}  # one lookup per finding, not a scan
     out: list[str] = []
     findings = ordered(result)
     for status in STATUS_ORDER:
@@ -528,7 +529,7 @@ def status_sections(result: AuditResult, lang: Language, expanded: bool) -> list
             ids = [finding.device_id] if finding.device_id else []
             ids += [c.device_id for c in finding.candidates if c.device_id not in ids]
             for device_id in ids:
-                device = result.device(device_id)
+                device = by_id.get(device_id)
                 if device is not None:
                     blocks.append(_device_block(result, device, lang, opened))
         if blocks:
