@@ -101,3 +101,30 @@ def test_hostile_amendment_markdown(tmp_path: Path) -> None:
 def test_unknown_format() -> None:
     with pytest.raises(UsageError, match="docx"):
         render_amendment(demo_result(Language.EN), Language.EN, "docx", {})
+
+
+def test_decisions_pending_is_added_accepted_is_not() -> None:
+    from scopeaudit.audit import build_result
+    from scopeaudit.contract import read_contract
+    from scopeaudit.decisions import DecisionsFile
+    from scopeaudit.snapshot import read_snapshot
+
+    from .helpers import DEMO, SNAPSHOT
+
+    entry = {"reason": "r", "author": "t", "date": "2026-11-01"}
+    decisions = DecisionsFile.model_validate(
+        {
+            "decisions": [
+                {"device": "dev-eeb9b6302f99", "action": "pending_amendment", **entry},
+                {"device": "dev-1ac0de597642", "action": "accept", **entry},
+            ]
+        }
+    )
+    result = build_result(
+        read_contract(DEMO, "en"), read_snapshot(SNAPSHOT), decisions=decisions, lang=Language.EN
+    )
+    p = plan(result, Language.EN)
+    added = {line.item: line.delta for line in p.added}
+    assert added["dev-eeb9b6302f99"] == Decimal("10")  # pending amendment: listed, priced
+    assert "dev-1ac0de597642" not in added  # accepted: tolerated, not in the amendment
+    assert p.delta == result.summary.fee_delta_total == Decimal("-65")
