@@ -267,7 +267,7 @@ def _fits(
             return item.hostname
         return None
     if level == "ip" and item.ip is not None:
-        return str(item.ip) if str(item.ip) in device.ips else None
+        return _ip_text(item.ip) if _ip_text(item.ip) in device.ips else None
     return None
 
 
@@ -307,7 +307,7 @@ class _Index:
         elif level == "hostname" and item.hostname:
             values = [normalize_name(item.hostname), _short(item.hostname)]
         elif level == "ip" and item.ip is not None:
-            values = [str(item.ip)]
+            values = [_ip_text(item.ip)]
         else:
             return []
         found = {d.id: d for value in values for d in table.get(value, [])}
@@ -401,12 +401,25 @@ def _ambiguous(candidates: list[Candidate], code: str, level: str, lang: Languag
     )
 
 
-@functools.lru_cache(maxsize=1 << 18)
+@functools.lru_cache(maxsize=1 << 17)
+def _ip_text(ip: IPv4Address | None) -> str:
+    return str(ip)
+
+
 def _ip_int(ip: str) -> int | None:
-    try:
-        return int(IPv4Address(ip))
-    except ValueError:
+    """Dotted IPv4 to int; None when it is not one (a hand-rolled parse: ipaddress is slow)."""
+    parts = ip.split(".")
+    if len(parts) != 4:
         return None
+    value = 0
+    for part in parts:
+        if not (part.isascii() and part.isdigit()) or len(part) > 3 or part[:1] == "0" != part:
+            return None
+        octet = int(part)
+        if octet > 255:
+            return None
+        value = value << 8 | octet
+    return value
 
 
 # The networks of the contract being reconciled as (first, last, site) integer ranges, parsed
@@ -449,7 +462,7 @@ def _declared(item: EquipmentItem) -> DeclaredItem:
         model=item.model,
         serial=item.serial,
         macs=list(item.mac),
-        ip=str(item.ip) if item.ip is not None else None,
+        ip=_ip_text(item.ip) if item.ip is not None else None,
         site=item.site,
         criticality=item.criticality.value,
     )
@@ -489,8 +502,10 @@ def _matched(
     for d in devices:
         details += [detail("bmc", lang, device_id=b) for b in bmcs.get(d.id, [])]
     ips = [ip for d in devices for ip in d.ips]
-    if item.ip is not None and ips and str(item.ip) not in ips:
-        details.append(detail("ip_changed", lang, declared=str(item.ip), observed=", ".join(ips)))
+    if item.ip is not None and ips and _ip_text(item.ip) not in ips:
+        details.append(
+            detail("ip_changed", lang, declared=_ip_text(item.ip), observed=", ".join(ips))
+        )
     hostnames = [h for d in devices for h in d.hostnames]
     wanted = _short(item.hostname) if item.hostname else None
     if wanted and hostnames and wanted not in _names(hostnames):
@@ -560,7 +575,7 @@ def _unseen(
         equipment_id=item.id,
         category=item.category,
         unit_price=prices.price(item.category),
-        site=item.site or _site_of([str(item.ip)] if item.ip else [], contract),
+        site=item.site or _site_of([_ip_text(item.ip)] if item.ip else [], contract),
         criticality=item.criticality.value,
         declared=_declared(item),
     )
@@ -856,14 +871,21 @@ def summarize(
     by_category: dict[Category, CategorySummary] = {}
     by_site: dict[str, SiteSummary] = {}
     for item in contract.equipment:
-        by_category.setdefault(item.category, CategorySummary()).declared += 1
+        if item.category not in by_category:
+            by_category[item.category] = CategorySummary()
+        by_category[item.category].declared += 1
     total = Decimal(0)
     unpriced: list[Category] = []
     for finding in findings:
         by_status[finding.status] += 1
-        cat = by_category.setdefault(finding.category, CategorySummary())
+        if finding.category not in by_category:
+            by_category[finding.category] = CategorySummary()
+        cat = by_category[finding.category]
         cat.by_status[finding.status] = cat.by_status.get(finding.status, 0) + 1
-        site = by_site.setdefault(finding.site or "-", SiteSummary())
+        key = finding.site or "-"
+        if key not in by_site:
+            by_site[key] = SiteSummary()
+        site = by_site[key]
         site.by_status[finding.status] = site.by_status.get(finding.status, 0) + 1
         if finding.fee_delta is None:
             if finding.category not in unpriced:
@@ -878,7 +900,9 @@ def summarize(
             seen = finding.observed_category or finding.category
             if seen is Category.UNKNOWN and finding.equipment_id:
                 seen = finding.category
-            by_category.setdefault(seen, CategorySummary()).found += 1
+            if seen not in by_category:
+                by_category[seen] = CategorySummary()
+            by_category[seen].found += 1
     declared = len(contract.equipment)
     reached = sum(
         1
