@@ -574,3 +574,54 @@ def test_sigterm_stops_everything_within_two_seconds(site: Site) -> None:
         assert time.monotonic() - t0 < 2.0, key
         assert sh("ip", "netns", "pids", site.ns(key)).stdout.split() == [], key  # no snmpd left
     assert site.state("prn")["stopped"] is True
+
+
+def test_snmpd_dies_with_a_killed_runtime(tmp_path: Path) -> None:
+    """SIGKILL leaves no clean-up to the runtime: snmpd must still go (PR_SET_PDEATHSIG)."""
+    from scopeaudit.lab.persona.snmp import start_snmpd
+    from scopeaudit.lab.persona.spec import Snmp
+
+    # In an anonymous network namespace of its own (gone with its processes): udp/161 on its
+    # loopback cannot clash with anything on the machine.
+    child = subprocess.Popen(
+        [
+            "unshare",
+            "--net",
+            "sh",
+            "-c",
+            'ip link set lo up && exec "$0" "$@"',
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path;"
+            "from scopeaudit.lab.persona.snmp import start_snmpd;"
+            "from scopeaudit.lab.persona.spec import Snmp;"
+            "p = start_snmpd(Snmp(sys_descr='d', sys_object_id='.1.3.6.1.4.1.8072.3.2.10',"
+            " sys_name='n'), ['127.0.0.1'], Path(sys.argv[1]));"
+            "print(p.pid, flush=True); time.sleep(60)",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    snmpd = int(child.stdout.readline())
+    assert Path(f"/proc/{snmpd}").exists()
+    child.kill()
+    child.wait(5)
+    deadline = time.monotonic() + 5
+    while _alive(snmpd) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    alive = _alive(snmpd)
+    if alive:
+        os.kill(snmpd, signal.SIGKILL)  # ours: do not leave it behind even when failing
+    assert not alive
+    del start_snmpd, Snmp
+
+
+def _alive(pid: int) -> bool:
+    """Running or sleeping; a zombie (dead, not yet reaped by init) counts as gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in status
