@@ -460,3 +460,20 @@ def test_every_detail_code_in_both_languages() -> None:
 
     for code, texts in DETAILS.items():
         assert set(texts) == set(Language), code
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["10.0.0.1", "255.255.255.255", "0.0.0.0", "1.2.3", "1.2.3.256", "01.2.3.4", "a.b.c.d",
+     "1.2.3.4 ", "", "\u0661.2.3.4", "00.1.1.1", "1.2.3.4.5"],
+)  # fmt: skip
+def test_fast_ip_parse_agrees_with_ipaddress(text: str) -> None:
+    from ipaddress import IPv4Address
+
+    from scopeaudit.reconcile import _ip_int
+
+    try:
+        expected: int | None = int(IPv4Address(text))
+    except ValueError:
+        expected = None
+    assert _ip_int(text) == expected
