@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from scopeaudit.classify import messages
 from scopeaudit.classify.evidence import Evidence, Signal
@@ -56,24 +57,40 @@ def _names(device: Device, evidence: Sequence[Evidence]) -> set[str]:
     return names
 
 
+@dataclass
+class _Index:
+    """Who exposes which serial and which name, built once for all controllers."""
+
+    serials: dict[str, list[Device]] = field(default_factory=dict)
+    names: dict[str, list[Device]] = field(default_factory=dict)
+    by_vendor: dict[str, list[Device]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, devices: Sequence[Device], evidence: Mapping[str, Sequence[Evidence]]) -> _Index:
+        index = cls()
+        for device in devices:
+            if device.role == Role.BMC:
+                continue
+            found = evidence.get(device.id, ())
+            for serial in _serials(found):
+                index.serials.setdefault(serial, []).append(device)
+            for name in _names(device, found):
+                index.names.setdefault(name, []).append(device)
+            if device.category in _HOSTS and not device.virtual and device.vendor:
+                index.by_vendor.setdefault(device.vendor, []).append(device)
+        return index
+
+
 def _parent(
-    bmc: Device, devices: Sequence[Device], evidence: Mapping[str, Sequence[Evidence]]
+    bmc: Device, index: _Index, evidence: Mapping[str, Sequence[Evidence]]
 ) -> tuple[Device, str, str] | None:
-    tags = _tags(bmc, evidence.get(bmc.id, ()))
-    hosts = [d for d in devices if d.id != bmc.id and d.role != Role.BMC]
-    for tag in sorted(tags):
-        for host in hosts:
-            if tag in _serials(evidence.get(host.id, ())):
-                return host, "serial", tag
-    for tag in sorted(tags):
-        for host in hosts:
-            if tag in _names(host, evidence.get(host.id, ())):
-                return host, "name", tag
-    same_vendor = [
-        d
-        for d in hosts
-        if d.category in _HOSTS and not d.virtual and bmc.vendor and d.vendor == bmc.vendor
-    ]
+    tags = sorted(_tags(bmc, evidence.get(bmc.id, ())))
+    for table, how in ((index.serials, "serial"), (index.names, "name")):
+        for tag in tags:
+            hosts = [d for d in table.get(tag, []) if d.id != bmc.id]
+            if hosts:
+                return hosts[0], how, tag
+    same_vendor = index.by_vendor.get(bmc.vendor or "", []) if bmc.vendor else []
     if len(same_vendor) == 1:
         return same_vendor[0], "only_candidate", bmc.vendor or ""
     return None
@@ -87,13 +104,15 @@ def link_controllers(
     """Devices with each controller's ``parent_id`` set when its server is found."""
     out: list[Device] = []
     parents: dict[str, Device] = {}
+    index: _Index | None = None
     for device in devices:
         if device.role != Role.BMC or device.parent_id:
             if device.role == Role.BMC and device.parent_id:
                 parents[device.parent_id] = device
             out.append(device)
             continue
-        found = _parent(device, devices, evidence)
+        index = index or _Index.of(devices, evidence)
+        found = _parent(device, index, evidence)
         if found is None:
             out.append(device)
             continue
