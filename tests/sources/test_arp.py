@@ -277,3 +277,38 @@ def test_an_ip_answering_with_two_macs_keeps_both() -> None:
         result = run_sweep(lab, {"networks": ["10.68.0.0/29"]})
     pairs = sorted((o["ip"], o["mac"]) for o in result["observations"])
     assert pairs == [("10.68.0.5", "3c:d9:2b:00:00:01"), ("10.68.0.5", "3c:d9:2b:00:00:02")]
+
+
+@pytest.mark.root
+def test_ctrl_c_stops_the_senders_at_their_next_batch(flat_lab: FlatLab, tmp_path: Path) -> None:
+    import json
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from netlab import PYTHON, REPO, SWEEP_WORKER
+
+    pcap = tmp_path / "arp.pcap"
+    args = json.dumps({"networks": [str(LAB_NET)], "rate": 100})
+    with flat_lab.capture(pcap):
+        proc = subprocess.Popen(
+            ["ip", "netns", "exec", flat_lab.scanner_ns, PYTHON, "-c", SWEEP_WORKER, args],
+            env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and sum(count_requests(pcap).values()) < 10:
+                time.sleep(0.05)  # wait until it is really sending, whatever the load
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode != 0 and "KeyboardInterrupt" in err
+    sent = sum(count_requests(pcap).values())
+    assert 0 < sent < 253  # stopped long before the first pass over the /24 was done

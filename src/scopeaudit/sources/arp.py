@@ -470,6 +470,8 @@ class _Sender(threading.Thread):
             clock = time.monotonic()
             cursor = 0
             while cursor < len(positions):
+                if self.collector.finished.is_set():
+                    return  # everyone answered, or the sweep was interrupted
                 chunk: list[int] = []
                 while cursor < len(positions) and len(chunk) < batch:
                     position = positions[cursor]
@@ -552,8 +554,8 @@ def _sweep_segment(
     receiver = _open_receiver(segment.interface.name)
     started = time.monotonic()
     workers: list[_Sender] = []
+    collector = _Collector(receiver, index)  # plain fields: cannot fail and leak the socket
     try:
-        collector = _Collector(receiver, index)
         share = rate / senders if rate > 0 else 0.0
         workers.extend(
             _Sender(
@@ -587,6 +589,7 @@ def _sweep_segment(
             collector.wait(min(left, 0.01))
         collector.drain()
     finally:
+        collector.finished.set()  # on Ctrl-C or an error the senders stop at their next batch
         for worker in workers:
             if worker.ident is not None:
                 worker.join()
