@@ -392,7 +392,7 @@ def explain_command(
     if result.rules:
         out_console.print(rules_table)
     out_console.print(Text(msg("explain.decision"), style="bold"))
-    for item in result.reasons[:3] if result.rules else result.reasons:
+    for item in result.reasons:
         if item.code.startswith("classify.rule") or item.code == "classify.unsupported":
             continue
         out_console.print(Text(f"  {inert(item.text, None)}"))

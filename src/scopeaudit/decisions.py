@@ -215,7 +215,7 @@ def append(path: Path, decision: Decision, lang: Language = Language.EN) -> None
 
 
 def find_device(devices: Sequence[Device], query: str, where: str) -> Device:
-    """The device named by ``query``: its id, a unique id prefix, a MAC or a name."""
+    """The device named by ``query``: its id, a unique id prefix, a MAC, a name, else an IP."""
     from scopeaudit.classify.messages import MESSAGES
     from scopeaudit.i18n import render, resolve_language
 
@@ -235,6 +235,8 @@ def find_device(devices: Sequence[Device], query: str, where: str) -> Device:
         found = [d for d in devices if lowered in {n.lower() for n in d.hostnames}]
         if not found:
             found = [d for d in devices if d.id.startswith(text)] if text else []
+        if not found:  # a convenience for people reading a report: the current address
+            found = [d for d in devices if text in d.ips]
     if len(found) == 1:
         return found[0]
     if not found:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from scopeaudit.classify.device import Pin, apply, pin, reasons_of
+from scopeaudit.classify.device import Pin, apply, pin
 from scopeaudit.classify.engine import Outcome, decide
 from scopeaudit.classify.evidence import for_device
 from scopeaudit.classify.messages import category_name, signal_name, votes_text
@@ -113,7 +113,7 @@ def explain(
             for e in evidence
         ],
         rules=rows,
-        reasons=classified.reasons if chosen else reasons_of(outcome, lang),
+        reasons=classified.reasons,
         scores=sorted(
             ((category_name(c, lang), s) for c, s in outcome.scores.items()),
             key=lambda item: -item[1],
