@@ -131,6 +131,31 @@ MESSAGES: Catalog = {
     },
     "explain.no_evidence": {FR: "aucun indice", EN: "no evidence"},
     "explain.none": {FR: "—", EN: "—"},
+    # file-level problems of rules and decisions files (the contract's say "contract")
+    "file.missing": {
+        FR: "fichier introuvable ; indiquez le chemin d'un fichier YAML existant",
+        EN: "no such file; give the path of an existing YAML file",
+    },
+    "file.directory": {
+        FR: "c'est un dossier ; attendu : un fichier YAML",
+        EN: "this is a directory; expected a YAML file",
+    },
+    "file.too_large": {
+        FR: "fichier trop gros (plus de {limit_mb} Mo)",
+        EN: "file too large (over {limit_mb} MB)",
+    },
+    "file.empty": {
+        FR: "fichier vide ; attendu : format: 1 puis la liste (docs/classification.md)",
+        EN: "empty file; expected format: 1 and the list (docs/classification.md)",
+    },
+    "file.too_deep": {
+        FR: "imbrication trop profonde (plus de {limit} niveaux)",
+        EN: "nesting too deep (over {limit} levels)",
+    },
+    "file.not_mapping": {
+        FR: "le document n'est pas une table clé: valeur ; attendu : format: 1 puis la liste",
+        EN: "the document is not a key: value mapping; expected format: 1 and the list",
+    },
     # device resolution
     "device.not_found": {
         FR: "{file} : aucun appareil ne correspond à « {query} » (id, préfixe d'id, MAC ou nom)",

@@ -26,7 +26,10 @@ def read_tree(path: Path, lang: Language = Language.EN) -> Tree:
     try:
         return load_tree(path)
     except TreeError as error:
-        message = file_text(FILE_ERRORS, error.problem, lang, **error.params)
+        from scopeaudit.classify.messages import MESSAGES
+
+        catalog = MESSAGES if error.problem.value in MESSAGES else FILE_ERRORS
+        message = file_text(catalog, error.problem.value, lang, **error.params)
         raise ValidationFailed(
             [Problem(str(path), error.line, error.column, "", message)]
         ) from None
