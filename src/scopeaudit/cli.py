@@ -467,6 +467,8 @@ def decide_command(
             names = list(found.hostnames)
         elif is_mac(device):
             macs = [normalize_mac(device)]
+        else:  # no snapshot to resolve it in: it may be an id or a name, keep both
+            names = [device]
         try:
             entry = decisions_file.Decision.model_validate(
                 {
