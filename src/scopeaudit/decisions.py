@@ -91,7 +91,9 @@ class Decision(BaseModel):
         if self.action == Action.PIN and self.category is None and not self.name:
             raise ValueError("action 'pin' needs a category and/or a name")
         if self.action != Action.PIN and (self.category is not None or self.name):
-            raise ValueError(f"category and name only go with action 'pin', not {self.action!r}")
+            raise ValueError(
+                f"category and name only go with action 'pin', not {self.action.value!r}"
+            )
         if self.expires is not None and self.expires < self.date:
             raise ValueError("expires is before date")
         return self
