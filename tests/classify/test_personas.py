@@ -222,3 +222,40 @@ def test_trap_dlink_switch_is_a_smart_plug() -> None:
         RULES,
     )
     assert outcome.category == Category.IOT
+
+
+def test_odd_observation_data_never_raises() -> None:
+    from classify.personas import T0
+    from scopeaudit.models import Observation, ObservationKind
+    from scopeaudit.taxonomy import Source
+
+    odd = [
+        {"port": "x", "state": "open"},
+        {"port": 22, "proto": "tcp", "state": "open", "product": ["a"]},
+        {"protocol": None},
+        {"names": ["not a dict", {"name": None}, {"name": "A", "suffix": "zz"}]},
+        {"txt": "not a dict", "type": 5},
+        {"caps_enabled": "bridge", "med": ["x"]},
+        {"extra": {"1.2.3": None}, "sysServices": "abc", "sysObjectID": 7},
+        {"classes": [None, {"type": None}]},
+        {"prl": "1,3,6", "vendor_class": 60},
+        {"initial": "lots"},
+        {"description": ["x"], "server": "L" * 10000},
+    ]
+    observations = [
+        Observation(
+            source=Source.IMPORT,
+            kind=kind,
+            time=T0,
+            vantage="t",
+            mac="02:00:00:00:00:01",
+            ip="10.0.0.1",
+            data=data,
+        )
+        for kind in ObservationKind
+        for data in odd
+    ]
+    snap_devices = [Device(id="d", macs=["02:00:00:00:00:01"], ips=["10.0.0.1"])]
+    device = classify_devices(snap_devices, observations, RULES)[0]
+    assert 0.0 <= device.confidence <= 1.0
+    assert all(len(str(r.params.get("evidence", ""))) <= 200 for r in device.reasons)

@@ -31,6 +31,14 @@ class Pin:
     date: str
 
 
+# Reasons travel in every snapshot and report: a hostile 10 kB banner is cut, not repeated.
+MAX_EVIDENCE_CHARS = 200
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_EVIDENCE_CHARS else text[: MAX_EVIDENCE_CHARS - 1] + "…"
+
+
 def reasons_of(outcome: Outcome, lang: Language) -> list[Reason]:
     """The decision first, then each rule that fired (counted ones first, heaviest first)."""
     out: list[Reason] = []
@@ -70,7 +78,7 @@ def reasons_of(outcome: Outcome, lang: Language) -> list[Reason]:
         params = {
             "rule": rule.id,
             "signal": hit.evidence.signal.value,
-            "evidence": hit.evidence.display(),
+            "evidence": _short(hit.evidence.display()),
             "votes": ",".join(f"{c.value}:{w:g}" for c, w in rule.votes.items()),
             "label_en": rule.label.en,
             "label_fr": rule.label.fr,
