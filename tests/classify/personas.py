@@ -514,6 +514,14 @@ def _personas() -> list[Persona]:
                     headers=[],
                     title='document.write("<title>" + ID_EESX_Welcome + "</title>")',
                 ),
+                banner(
+                    m,
+                    ip,
+                    902,
+                    "greeting",
+                    banner="220 VMware Authentication Daemon Version 1.10: SSL Required, "
+                    "ServerDaemonProtocol:SOAP, MKSDisplayProtocol:VNC , , NFCSSL supported/t",
+                ),
             ],
         )
     )
@@ -528,7 +536,8 @@ def _personas() -> list[Persona]:
             [
                 arp(m, ip),
                 ttl(m, ip, 128),
-                *ports(m, ip, 135, 139, 445, 3389),
+                *ports(m, ip, 135, 139, 445, 3389, 5985),
+                banner(m, ip, 5985, "http", status=404, server="Microsoft-HTTPAPI/2.0", title=""),
                 nbns(m, ip, "WIN-4F2K8L1Q9AB"),
             ],
             virtual=True,
@@ -547,12 +556,7 @@ def _personas() -> list[Persona]:
                 ttl(m, ip, 64),
                 *ports(m, ip, 22, 80),
                 banner(m, ip, 22, "ssh", banner="SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10"),
-                dhcp(
-                    m,
-                    [1, 2, 6, 12, 15, 26, 28, 121, 3, 33, 40, 41, 42, 119, 249, 252, 17],
-                    None,
-                    "app-vm02",
-                ),
+                banner(m, ip, 80, "http", status=200, server="nginx/1.18.0 (Ubuntu)", title=""),
             ],
             virtual=True,
         )
@@ -758,7 +762,7 @@ def _personas() -> list[Persona]:
                     caps_available=["bridge", "telephone"],
                     caps_enabled=["bridge", "telephone"],
                     med={
-                        "device_class": "Endpoint Class III",
+                        "device_class": "3",
                         "manufacturer": "Yealink",
                         "model": "T46U",
                     },
