@@ -194,6 +194,8 @@ _CATEGORY_PARAMS = {"category_differs": ("declared", "observed"), "unpriced": ("
 
 def detail_text(code: str, params: Mapping[str, object], lang: Language) -> str:
     """The text of a detail in ``lang`` (category codes shown by their translated label)."""
+    if code not in _CATEGORY_PARAMS and code != "policy":
+        return render(DETAILS, code, params, lang)
     shown = dict(params)
     for name in _CATEGORY_PARAMS.get(code, ()):
         value = shown.get(name)
@@ -211,16 +213,23 @@ def detail(code: str, lang: Language, **params: str | int | float | bool | None)
     return Reason(code=code, params=dict(params), text=detail_text(code, params, lang))
 
 
+@functools.lru_cache(maxsize=1 << 18)
+def _normal(name: str) -> str:
+    return normalize_name(name)
+
+
 def _short(name: str) -> str:
-    return normalize_name(name).split(".", 1)[0]
+    return _normal(name).split(".", 1)[0]
 
 
 def _names(values: Iterable[str]) -> set[str]:
+    """Comparison forms of host names: each normalized, and its first label."""
     out: set[str] = set()
     for value in values:
         if value.strip():
-            out.add(normalize_name(value))
-            out.add(_short(value))
+            full = _normal(value)
+            out.add(full)
+            out.add(full.split(".", 1)[0])
     return out
 
 
@@ -261,7 +270,7 @@ def _fits(
                 return mac
         return None
     if level == "hostname" and item.hostname:
-        wanted = normalize_name(item.hostname)
+        wanted = _normal(item.hostname)
         seen = _names(device.hostnames)
         if wanted in seen or _short(item.hostname) in seen:
             return item.hostname
@@ -305,7 +314,7 @@ class _Index:
         elif level == "mac":
             values = list(item.mac)
         elif level == "hostname" and item.hostname:
-            values = [normalize_name(item.hostname), _short(item.hostname)]
+            values = [_normal(item.hostname), _short(item.hostname)]
         elif level == "ip" and item.ip is not None:
             values = [_ip_text(item.ip)]
         else:
