@@ -56,8 +56,8 @@ HOSTS: list[tuple[str, list[tuple[str, str, str, str]], str | None, bool]] = [
 ]
 
 
-def sh(*cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=30)
+def sh(*cmd: str, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=timeout)
 
 
 def _alive(pid: int) -> bool:

@@ -25,13 +25,14 @@ from scopeaudit.sources.nmap import (
     PROBE_PORTS,
     NmapResult,
     NmapSettings,
-    deep_arguments,
     discovery_arguments,
     initial_ttl,
+    os_arguments,
     port_list,
     probe_arguments,
     run_nmap,
     ttl_observations,
+    version_arguments,
 )
 from scopeaudit.taxonomy import Language, Source
 
@@ -94,14 +95,20 @@ def test_light_probe_is_syn_or_connect_only_at_ten_per_second_per_host() -> None
 
 
 def test_deep_arguments_never_reach_printing_ports() -> None:
-    args = deep_arguments(scope(), NmapSettings(deep=True), privileged=True)
-    assert "-sV" in args and "-O" in args
-    ports = args[args.index("-p") + 1].split(",")
+    args = version_arguments(scope(), NmapSettings(deep=True), True, 22)
+    assert args[:6] == ["-sS", "-sV", "--version-intensity", "2", "-p", "22"]
+    assert args[args.index("--exclude-ports") + 1] == "515,631,9100-9107"
+    assert "-sT" in version_arguments(scope(), NmapSettings(deep=True), False, 80)
+    for port in (515, 631, 9100, 9107):
+        with pytest.raises(ValueError, match="printing port"):
+            version_arguments(scope(), NmapSettings(deep=True), True, port)
+    os_args = os_arguments(scope(), NmapSettings(deep=True))
+    assert "-O" in os_args and "-sV" not in os_args
+    assert os_args[os_args.index("--max-os-tries") + 1] == "1"
+    ports = os_args[os_args.index("-p") + 1].split(",")
     assert not {"515", "631"} & set(ports)
     assert not any(p.startswith("910") for p in ports)
-    assert args[args.index("--exclude-ports") + 1] == "515,631,9100-9107"
-    unprivileged = deep_arguments(scope(), NmapSettings(deep=True), privileged=False)
-    assert "-O" not in unprivileged and "-sT" in unprivileged
+    assert os_args[os_args.index("--scan-delay") + 1] == "100ms"
 
 
 def test_initial_ttl_rounds_up_to_the_usual_starts() -> None:
@@ -171,6 +178,9 @@ def test_deep_scan_finds_the_routed_host_its_ports_and_sends_nothing_to_exclusio
 ) -> None:
     net, folder = nmap_site
     counter = FrameCounter(net, "excl", EXCL_IP, EXCL_MAC, folder)
+    # Probes: new connections and raw SYNs, ICMP, UDP (not the ACKs inside a connection).
+    rule = f"src host {SCAN_IP} and (tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn or icmp or udp)"
+    probes = Capture(net, "far", rule, folder / "deep-rate.pcap")
     result = net.inside(
         "scan",
         lambda: run_nmap(
@@ -211,8 +221,18 @@ def test_deep_scan_finds_the_routed_host_its_ports_and_sends_nothing_to_exclusio
 
     # Probe log: one line per nmap run, with the arguments.
     actions = [p.action for p in result.probes]
-    assert actions == ["nmap host discovery", "nmap port probe", "nmap service/os detection"]
-    assert "--exclude-ports 515,631,9100-9107" in result.probes[2].detail
+    assert actions == [
+        "nmap host discovery",
+        "nmap port probe",
+        "nmap version detection",
+        "nmap os detection",
+    ]
+    assert result.probes[2].count == 2  # far's open non-printing ports: 22 and 80
+    for record in result.probes[2:]:
+        assert "--exclude-ports 515,631,9100-9107" in record.detail
+
+    # Discovery, port probe, version and OS detection: never over 10 probes/s to one host.
+    assert busiest_second(probes.times()) <= 10
 
     # Zero payload bytes on the printing ports, zero frames to the excluded host...
     assert _bytes_received(folder, 9100)[0] == 0

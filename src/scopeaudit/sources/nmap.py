@@ -7,7 +7,9 @@ Safety (DESIGN §7):
 - every target is checked against the ``Scope`` before nmap sees it, the scope's exclusions are
   passed as ``--exclude`` too, and what nmap reports is filtered through the scope again;
 - ``--scan-delay 100ms`` holds every host at 10 probes/s at most (nmap applies the delay per
-  host), and ``--max-rate`` caps the whole scan;
+  host, to the port probe and to OS detection alike), ``--version-intensity 2`` keeps version
+  detection (which ignores the delay) under the same rate, and ``--max-rate`` caps the whole
+  scan; tests/sources/test_nmap.py measures it from captures;
 - the light probe is SYN (root) or connect (unprivileged) only: no payload reaches any port;
 - ``deep`` adds ``-sV -O`` on the non-printing ports only (``-p`` without them and
   ``--exclude-ports`` with them), so PRINT_PORTS never receive an application payload.
@@ -20,6 +22,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from ipaddress import IPv4Address, IPv4Network
@@ -73,6 +76,10 @@ PROBE_PORTS: tuple[int, ...] = (
 SCAN_DELAY_MS = 1000 // MAX_PROBES_PER_HOST_PER_S
 # Packets per second of the whole scan: many hosts in parallel, each one still at 10/s.
 DEFAULT_MAX_RATE = 1000
+# --deep: pause between two version-detection runs (or the last one and OS detection) on one
+# host, and how many hosts are identified at once.
+VERSION_GAP_S = 1.0
+DEEP_PARALLEL_HOSTS = 8
 
 
 _TEXT: Catalog = {
@@ -208,19 +215,9 @@ def probe_arguments(scope: Scope, settings: NmapSettings, privileged: bool) -> l
     ]
 
 
-def deep_arguments(scope: Scope, settings: NmapSettings, privileged: bool) -> list[str]:
-    """Service (and, as root, OS) detection on the non-printing ports only."""
-    ports = without_print_ports(settings.ports)
-    args = ["-sS" if privileged else "-sT", "-sV"]
-    if privileged:
-        # One OS-detection try: no lab or real host matches exactly, and the four retries
-        # nmap would add cost minutes for a guess that stays weak (fingerprints.md §1.4).
-        args += ["-O", "--osscan-limit", "--max-os-tries", "1"]
+def _deep_common(scope: Scope, settings: NmapSettings, privileged: bool) -> list[str]:
     return [
-        *args,
         "-Pn",
-        "-p",
-        port_list(ports),
         "--exclude-ports",
         port_list(PRINT_PORTS),
         "--max-retries",
@@ -231,6 +228,35 @@ def deep_arguments(scope: Scope, settings: NmapSettings, privileged: bool) -> li
         *_common(settings, privileged),
         *_excludes(scope),
     ]
+
+
+def version_arguments(
+    scope: Scope, settings: NmapSettings, privileged: bool, port: int
+) -> list[str]:
+    """Version detection of one (non-printing) port.
+
+    Version detection ignores ``--scan-delay``: at its default intensity it opened 42
+    connections a second to one host here. At intensity 2 (the NULL probe that reads banners,
+    then the likeliest probes of the port) one port gets a handful of probes, and the deep pass
+    asks one port of a host at a time with ``VERSION_GAP_S`` in between, so no host ever sees
+    more than 10 probes in a second.
+    """
+    scan = "-sS" if privileged else "-sT"
+    if port in PRINT_PORTS:  # never: an application payload would reach a printing port
+        raise ValueError(f"port {port} is a printing port")
+    common = _deep_common(scope, settings, privileged)
+    return [scan, "-sV", "--version-intensity", "2", "-p", str(port), *common]
+
+
+def os_arguments(scope: Scope, settings: NmapSettings) -> list[str]:
+    """OS detection (root only) on the non-printing ports, paced by ``--scan-delay``.
+
+    One try: no lab or real host matches exactly, and the four retries nmap would add cost
+    minutes for a guess that stays weak (research/fingerprints.md §1.4).
+    """
+    ports = port_list(without_print_ports(settings.ports))
+    common = _deep_common(scope, settings, True)
+    return ["-sS", "-O", "--osscan-limit", "--max-os-tries", "1", "-p", ports, *common]
 
 
 def initial_ttl(ttl: int) -> int:
@@ -431,21 +457,10 @@ def run_nmap(
     if not result.live:
         return finish(True)
 
-    steps: list[tuple[str, str, list[str]]] = [
-        ("nmap port probe", "step_probe", probe_arguments(scope, settings, privileged))
-    ]
-    if settings.deep:
-        deep = deep_arguments(scope, settings, privileged)
-        steps.append(("nmap service/os detection", "step_deep", deep))
-    targets = result.live
-    for action, code, arguments in steps:
-        if not targets:
-            break
-        result.probes.append(_record(action, targets, len(targets), settings, arguments))
-        output, failed = run(_text(code, language), targets, arguments)
+    def absorb(code: str, output: bytes, failed: str | None, versions: bool) -> list[Observation]:
         if failed:
             problems.append(failed)
-            continue
+            return []
         result.raw_xml.append(output)
         parsed = parse_nmap_xml(
             output, vantage=vantage, fallback_time=utc_now(), source=Source.NMAP
@@ -455,26 +470,85 @@ def run_nmap(
                 _text("unreadable", language, step=_text(code, language), error=parsed.error)
             )
         observations = parsed.observations
-        if "-sV" not in arguments:
+        if not versions:
             observations = [_without_table_service(o) for o in observations]
         keep(observations)
         keep(ttl_observations(output, vantage=vantage, time=utc_now()))
+        return observations
+
+    arguments = probe_arguments(scope, settings, privileged)
+    result.probes.append(
+        _record("nmap port probe", result.live, len(result.live), settings, arguments)
+    )
+    probed = absorb(
+        "step_probe", *run(_text("step_probe", language), result.live, arguments), False
+    )
+    if settings.deep:
         # Service and OS detection only where something answered: a host with every port
         # closed or filtered has nothing to identify and would only cost time.
-        targets = _with_open_port(observations)
+        _deep(scope, settings, privileged, _open_ports(probed), run, absorb, result, language)
     return finish(True)
 
 
-def _with_open_port(observations: Iterable[Observation]) -> list[str]:
-    hosts = {
-        o.ip
-        for o in observations
-        if o.kind is ObservationKind.PORT
-        and o.ip
-        and o.data.get("state") == "open"
-        and o.data.get("port") not in PRINT_PORTS
-    }
-    return sorted(hosts, key=IPv4Address)
+def _deep(
+    scope: Scope,
+    settings: NmapSettings,
+    privileged: bool,
+    open_ports: dict[str, list[int]],
+    run: _Run,
+    absorb: Any,
+    result: NmapResult,
+    language: Language,
+) -> None:
+    """Version detection host by host, one port at a time; then OS detection (root)."""
+    if not open_ports:
+        return
+    pairs = sum(len(p) for p in open_ports.values())
+    template = version_arguments(scope, settings, privileged, 0)
+    template[template.index("-p") + 1] = "<each open port in turn>"
+    result.probes.append(
+        _record("nmap version detection", list(open_ports), pairs, settings, template)
+    )
+    label = _text("step_deep", language)
+
+    def one_host(ip: str) -> list[tuple[bytes, str | None]]:
+        outputs = []
+        scanner = _Run(nmap.PortScanner(), run.deadline, run.budget, run.lang)
+        for index, port in enumerate(open_ports[ip]):
+            if index:
+                time.sleep(VERSION_GAP_S)
+            outputs.append(
+                scanner(label, [ip], version_arguments(scope, settings, privileged, port))
+            )
+        return outputs
+
+    with ThreadPoolExecutor(max_workers=DEEP_PARALLEL_HOSTS) as pool:
+        for outputs in pool.map(one_host, list(open_ports)):
+            for output, failed in outputs:
+                absorb("step_deep", output, failed, True)
+    if not privileged:
+        return  # OS detection needs raw sockets
+    time.sleep(VERSION_GAP_S)  # the last version probes and the first OS probes stay apart
+    hosts = list(open_ports)
+    arguments = os_arguments(scope, settings)
+    result.probes.append(_record("nmap os detection", hosts, len(hosts), settings, arguments))
+    absorb("step_deep", *run(label, hosts, arguments), False)
+
+
+def _open_ports(observations: Iterable[Observation]) -> dict[str, list[int]]:
+    """Open non-printing ports per host, hosts and ports in order."""
+    found: dict[str, set[int]] = {}
+    for o in observations:
+        port = o.data.get("port")
+        if (
+            o.kind is ObservationKind.PORT
+            and o.ip
+            and o.data.get("state") == "open"
+            and isinstance(port, int)
+            and port not in PRINT_PORTS
+        ):
+            found.setdefault(o.ip, set()).add(port)
+    return {ip: sorted(found[ip]) for ip in sorted(found, key=IPv4Address)}
 
 
 def _record(
