@@ -7,12 +7,13 @@ Safety (DESIGN §7):
 - every target is checked against the ``Scope`` before nmap sees it, the scope's exclusions are
   passed as ``--exclude`` too, and what nmap reports is filtered through the scope again;
 - ``--scan-delay 100ms`` holds every host at 10 probes/s at most (nmap applies the delay per
-  host, to the port probe and to OS detection alike), ``--version-intensity 2`` keeps version
-  detection (which ignores the delay) under the same rate, and ``--max-rate`` caps the whole
-  scan; tests/sources/test_nmap.py measures it from captures;
+  host, to the port probe and to OS detection alike) and ``--max-rate`` caps the whole scan;
+  version detection ignores the delay, so ``deep`` runs it at intensity 2 on one open port of
+  a host at a time, ``VERSION_GAP_S`` apart; tests/sources/test_nmap.py measures the busiest
+  second from captures;
 - the light probe is SYN (root) or connect (unprivileged) only: no payload reaches any port;
-- ``deep`` adds ``-sV -O`` on the non-printing ports only (``-p`` without them and
-  ``--exclude-ports`` with them), so PRINT_PORTS never receive an application payload.
+- ``deep`` adds ``-sV`` then (root) ``-O`` on the open non-printing ports only (``-p`` without
+  them and ``--exclude-ports`` with them), so PRINT_PORTS never receive an application payload.
 """
 
 from __future__ import annotations
