@@ -101,3 +101,21 @@ def test_lab_snapshot_planted_findings() -> None:
     # classifier (unknown, so unpriced).
     assert unexpected == {"10.77.0.33": 10, "10.77.0.64": 9, "10.77.0.66": 10, "10.77.0.41": None}
     assert result.summary.fee_delta_total == -56
+
+
+def test_unreached_branch_makes_its_items_not_verifiable() -> None:
+    """The lab snapshot without what nmap, names and snmp heard from the routed branch: no
+    method reached 10.77.20.0/24, so its unseen PC is not_verifiable, never missing."""
+    snapshot = read_snapshot(SNAPSHOT)
+    kept = [o for o in snapshot.observations if not (o.ip or "").startswith("10.77.20.")]
+    devices = [d for d in snapshot.devices if not all(i.startswith("10.77.20.") for i in d.ips)]
+    trimmed = snapshot.model_copy(update={"observations": kept, "devices": devices})
+    result = build_result(read_contract(DEMO, "en"), trimmed, lang=Language.EN)
+    coverage = {c.cidr: c for c in result.coverage}
+    assert coverage["10.77.20.0/24"].verifiable is False
+    assert coverage["10.77.20.0/24"].methods == []
+    items = {f.equipment_id: f for f in result.findings if f.equipment_id}
+    assert items["AG-PC-01"].status is Status.NOT_VERIFIABLE
+    assert items["AG-PC-01"].fee_delta == 0
+    assert items["AG-PC-01"].details[0].code == "not_reached"
+    assert result.summary.coverage_rate == round(16 / 17, 4)  # 16 matched+mismatch of 18-1
