@@ -203,7 +203,9 @@ def _table(result: dict[str, Any]) -> list[str]:
         wall = _stats(runs, tool, "wall_s")
         cpu = _stats(runs, tool, "cpu_s")
         soft = _stats(runs, tool, "ksoftirqd_s")
-        found = sorted({(r["found"], r["found_right"]) for r in runs if r["tool"] == tool})
+        found = sorted(
+            {(r["found"], r.get("found_right", "not checked")) for r in runs if r["tool"] == tool}
+        )
         lines.append(
             f"| {tool} | {n} | {wall[0]:.2f} | {wall[1]:.2f} | {wall[2]:.2f} | {cpu[0]:.2f} "
             f"| {soft[0]:.2f} | {', '.join(f'{a} ({b})' for a, b in found)} |"
@@ -283,6 +285,23 @@ def write_doc(report: dict[str, Any]) -> None:
             f["tool"] == "nmap" for f in result["frames"]
         ):
             out += ["(nmap ran once here, uncaptured: its frames were not counted.)", ""]
+    if "crosscheck" in report:
+        check = report["crosscheck"]
+        ratios = _ratios(check["runs"], "wall_s")
+        out += [
+            f"### Cross-check: /16, 100 hosts in the team's lab, {check['lab']}",
+            "",
+            f"Measured {check.get('date', '?')}. The same comparison, alternating, in the lab "
+            "built by `scopeaudit.lab` from the benchmark topology (frames not captured; load "
+            f"average {min(r['load'] for r in check['runs'])} to "
+            f"{max(r['load'] for r in check['runs'])}).",
+            "",
+            *_table(check),
+            "",
+            f"scopeaudit / arp-scan, wall time per round: {', '.join(map(str, ratios))} "
+            f"(median {statistics.median(ratios):.2f}).",
+            "",
+        ]
     out += [
         "Budgets (DESIGN §9): a /24 under 1 s at default settings is met by the sweep "
         "itself (see the /24 median above; most of it is the 0.25 s grace given to the first "
@@ -310,6 +329,63 @@ def write_doc(report: dict[str, Any]) -> None:
     DOC.write_text("\n".join(out), encoding="utf-8")
 
 
+def crosscheck(rounds: int) -> dict[str, Any]:
+    """scopeaudit against arp-scan in the team's lab (``fixtures/lab/flat16.yaml`` through
+    ``scopeaudit.lab``), alternating: the same comparison on an independently built /16."""
+    from netlab import SWEEP_WORKER
+
+    from scopeaudit.lab.instance import Lab
+
+    topology = REPO / "fixtures" / "lab" / "flat16.yaml"
+    runs: list[dict[str, Any]] = []
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lab = Lab.up(topology)
+    try:
+        links = json.loads(lab.exec(["ip", "-j", "-4", "addr"]).stdout)
+        iface = next(a["ifname"] for a in links if a["ifname"] != "lo")
+        network = next(
+            str(IPv4Network(f"{i['local']}/{i['prefixlen']}", strict=False))
+            for a in links
+            if a["ifname"] == iface
+            for i in a["addr_info"]
+        )
+        args = json.dumps({"networks": [network], "rate": SCOPEAUDIT_RATE})
+        for number in range(rounds):
+            for tool in ("scopeaudit", "arp-scan"):
+                cpu0, soft0, wall0 = _children_cpu(), _ksoftirqd_seconds(), time.monotonic()
+                if tool == "scopeaudit":
+                    done = lab.exec(
+                        [
+                            "env",
+                            f"PYTHONPATH={REPO / 'src'}",
+                            sys.executable,
+                            "-c",
+                            SWEEP_WORKER,
+                            args,
+                        ]
+                    )
+                    found = len(json.loads(done.stdout)["observations"])
+                else:
+                    done = lab.exec(
+                        ["arp-scan", "-I", iface, "--bandwidth=50M", "-q", "-x", network]
+                    )
+                    found = len(done.stdout.splitlines())
+                run = {
+                    "round": number + 1,
+                    "tool": tool,
+                    "wall_s": round(time.monotonic() - wall0, 3),
+                    "cpu_s": round(_children_cpu() - cpu0, 3),
+                    "ksoftirqd_s": round(_ksoftirqd_seconds() - soft0, 3),
+                    "found": found,
+                    "load": round(os.getloadavg()[0], 2),
+                }
+                runs.append(run)
+                print(f"[crosscheck] {json.dumps(run)}", flush=True)
+    finally:
+        lab.down()
+    return {"lab": f"fixtures/lab/flat16.yaml ({network})", "date": date, "runs": runs}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -317,6 +393,12 @@ def main() -> None:
     parser.add_argument("--only", choices=["24", "16"], default=None)
     parser.add_argument("--json", type=Path, default=REPO / "docs" / "benchmarks-sweep.json")
     parser.add_argument("--render", type=Path, help="Only rewrite the doc from a saved JSON.")
+    parser.add_argument(
+        "--crosscheck",
+        type=int,
+        metavar="ROUNDS",
+        help="Only add the team-lab cross-check to the saved JSON (--json) and rewrite the doc.",
+    )
     args = parser.parse_args()
     if args.render:
         write_doc(json.loads(args.render.read_text()))
@@ -327,6 +409,14 @@ def main() -> None:
     # teardown: both become exceptions so every namespace is removed.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.crosscheck:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        saved = json.loads(args.json.read_text())
+        saved["crosscheck"] = crosscheck(args.crosscheck)
+        args.json.write_text(json.dumps(saved, indent=1))
+        write_doc(saved)
+        return
     report: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": _machine(),
