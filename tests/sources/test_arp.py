@@ -180,6 +180,9 @@ def test_sweep_finds_every_host_and_never_probes_the_excluded(
     assert result["targets"] == len(in_scope)
     assert result["frames_sent"] == sum(counts.values())
     assert result["frames_per_target"] == {"1": len(expected), "2": len(in_scope) - len(expected)}
+    assert result["outcome"]["detail"]["frames_per_target"] == (
+        f"1:{len(expected)}, 2:{len(in_scope) - len(expected)}"
+    )
     log = result["probe_log"]
     assert [p["count"] for p in log] == [len(in_scope), len(in_scope) - len(expected)]
     assert all(p["targets"] == str(LAB_NET) and p["source"] == "arp" for p in log)

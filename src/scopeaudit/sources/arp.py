@@ -730,6 +730,11 @@ def sweep(
         detail={
             "targets": totals.targets,
             "frames_sent": totals.frames_sent,
+            # "frames: addresses" pairs, e.g. "1:100, 2:65433"
+            "frames_per_target": ", ".join(
+                f"{count}:{hosts}" for count, hosts in sorted(totals.frames_per_target.items())
+            )
+            or None,
             "answered": totals.answered,
             "replies": totals.replies,
             "ignored_replies": totals.ignored_replies,
