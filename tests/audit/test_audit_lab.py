@@ -23,14 +23,6 @@ from .helpers import DEMO, REPO
 pytestmark = [pytest.mark.root, pytest.mark.lab]
 
 PLANTED_UNEXPECTED = {"10.77.0.33": Decimal("10"), "10.77.0.64": Decimal("9")}  # prn02, cam01
-# On the lab but outside the lab plan's planted gaps, each with why:
-KNOWN_EXTRA = {
-    # The hostile persona (office.yaml) announces itself as a printer: undeclared (+10 today).
-    "10.77.0.66",
-    # srv01's iDRAC: until the classifier links it to its server (role bmc) it is an unknown
-    # undeclared device, unpriced; once linked it disappears from the findings.
-    "10.77.0.41",
-}
 
 
 def test_demo_audit_on_the_lab(lab: LabInstance) -> None:
@@ -65,9 +57,10 @@ def test_demo_audit_on_the_lab(lab: LabInstance) -> None:
     }
     for ip, fee in PLANTED_UNEXPECTED.items():
         assert unexpected.pop(ip) == float(fee), ip
-    assert set(unexpected) <= KNOWN_EXTRA, unexpected
+    assert unexpected == {}, unexpected  # exactly the planted gaps, nothing else
     tolerated = [devices[f["device_id"]]["ips"] for f in findings if f["status"] == "tolerated"]
-    assert tolerated == [["10.77.0.112"]]  # the iPhone, by the phones policy
+    # The iPhone by the phones policy, the hostile persona (randomized MAC) by the BYOD one.
+    assert sorted(tolerated) == [["10.77.0.112"], ["10.77.0.66"]]
     assert {f["status"] for f in findings} <= {
         "matched",
         "mismatch",
@@ -76,8 +69,7 @@ def test_demo_audit_on_the_lab(lab: LabInstance) -> None:
         "tolerated",
     }
 
-    extra = sum((Decimal(str(fee)) for fee in unexpected.values() if fee is not None), Decimal(0))
-    assert Decimal(str(document["summary"]["fee_delta_total"])) == Decimal("-66.00") + extra
+    assert Decimal(str(document["summary"]["fee_delta_total"])) == Decimal("-66.00")
     assert document["summary"]["drift"] is True
     coverage = {c["cidr"]: c for c in document["coverage"]}
     assert coverage["10.77.0.0/24"]["verifiable"] and coverage["10.77.20.0/24"]["verifiable"]

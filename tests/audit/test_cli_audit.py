@@ -31,7 +31,7 @@ def test_drift_exits_1_with_json_on_stdout() -> None:
     assert done.returncode == 1, done.stderr
     document = json.loads(done.stdout)
     assert document["summary"]["drift"] is True
-    assert document["summary"]["fee_delta_total"] == -56.0
+    assert document["summary"]["fee_delta_total"] == -66.0
     assert document["language"] == "fr"  # the contract's language
 
 

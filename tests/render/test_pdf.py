@@ -108,7 +108,7 @@ def test_cli_pdf_needs_output_and_html_amendment_work(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     text = out.read_text("utf-8")
     assert text.startswith("# Avenant n° ") and "HQ\\-PC\\-03" not in text
-    assert "HQ-PC-03" in text and "1429,00 EUR par mois" in text  # provisional included
+    assert "HQ-PC-03" in text and "1419,00 EUR par mois" in text  # provisional included
 
 
 # --- with headless Chromium ------------------------------------------------------------------
@@ -122,16 +122,16 @@ def test_report_pdf(tmp_path: Path) -> None:
     assert all(is_a4(p) for p in pages) and len(pages) >= 5
     for expected in (
         "Auditdupérimètre—contratDEMO-2026-001",
-        "-56,00EURHTparmois",
-        "-67,20EURparmois",
-        "1461,00EURparmois",
+        "-66,00EURHTparmois",
+        "-79,20EURparmois",
+        "1451,00EURparmois",
         "94,4%",
         "HQ-NAS-01",
         "HQ-PC-03",
         "10.77.0.33",
         "10.77.0.64",
         "Annexe—journaldessondes",
-        "sha256:e429b547a85cf7830919cdab422ad47998cad5bbb070dc4a2aaf7142ac139b99",
+        "sha256:3a8086b3961d4b6be4524206c7662dac8641e6076ad7fb8a177bcf6a930cf57a",
     ):
         assert expected in text, expected
     # Every evidence block is printed open: each device's classification reasons are there.
@@ -168,10 +168,10 @@ def test_amendment_pdf(tmp_path: Path) -> None:
         "-85,00",
         "HQ-PC-03",
         "-32,00",
-        "1429,00EURparmois",
-        "1714,80EURparmois",
+        "1419,00EURparmois",
+        "1702,80EURparmois",
         "PourSociétéDémoSARL",
-        "sha256:e429b547a85cf7830919cdab422ad47998cad5bbb070dc4a2aaf7142ac139b99",
+        "sha256:3a8086b3961d4b6be4524206c7662dac8641e6076ad7fb8a177bcf6a930cf57a",
     ):
         assert expected in text, expected
     hostile = render_amendment(hostile_result(tmp_path), Language.EN, "pdf", {"number": 1})

@@ -138,9 +138,12 @@ class ScanProgress:
                 else f"{event.hosts} hôtes{eta}",
             )
             return
-        if event.phase == self._phase and event.done is not None and event.done != event.total:
-            return  # plain logs: one line per phase, plus its end
-        self._phase = event.phase
+        # Plain logs: one line when a phase starts and one when its count completes.
+        finished = event.done is not None and event.done == event.total
+        key = f"{event.phase}:{'end' if finished else 'start'}"
+        if key == self._phase or (event.phase == self._phase.split(":")[0] and not finished):
+            return
+        self._phase = key
         self.console.print(
             _t(
                 "line",
