@@ -36,7 +36,7 @@ from scopeaudit.merge import merge
 from scopeaudit.models import Observation, ProbeRecord, Snapshot, utc_now
 from scopeaudit.reconcile import Presence, compute_coverage, reconcile
 from scopeaudit.scope import Scope, ScopeNetwork
-from scopeaudit.snapshot import canonical_json, read_snapshot, seal
+from scopeaudit.snapshot import canonical_json, read_snapshot, seal, write_snapshot
 from scopeaudit.sources import arp, names, nmap
 from scopeaudit.taxonomy import Language, Status
 
@@ -55,6 +55,7 @@ class AuditRequest:
     interface: str | None = None
     recheck: bool = True
     today: date | None = None
+    save_snapshot: Path | None = None  # live audits: also write the scan's snapshot here
 
 
 def merge_snapshots(snapshots: Sequence[Snapshot], lang: Language) -> Snapshot:
@@ -262,6 +263,8 @@ def run_audit(
         )
     scope = Scope.from_contract(contract, lang=lang)
     snapshot = run_scan(ScanRequest(scope=scope, interface=request.interface, lang=lang), progress)
+    if request.save_snapshot is not None:
+        write_snapshot(snapshot, request.save_snapshot)
     if decisions.pins(snapshot.devices, request.today):
         snapshot = _reclassified(snapshot, snapshot.observations, decisions, request, lang)
     first = build_result(

@@ -691,6 +691,17 @@ def audit_command(
     interface: Annotated[
         str | None, typer.Option("--interface", help="Interface to scan from (live audit).")
     ] = None,
+    save_snapshot: Annotated[
+        Path | None,
+        typer.Option("--save-snapshot", help="Live audit: also write the scan's snapshot here."),
+    ] = None,
+    number: Annotated[
+        str | None, typer.Option("--number", help="Amendment number (amendment format).")
+    ] = None,
+    effective_date: Annotated[
+        str | None,
+        typer.Option("--effective-date", help="Amendment's effective date, YYYY-MM-DD."),
+    ] = None,
 ) -> None:
     """Compare the contract's declared perimeter with the network: exit 1 when it drifted."""
     import importlib
@@ -722,6 +733,7 @@ def audit_command(
             decisions=decisions,
             lang=lang,
             interface=interface,
+            save_snapshot=save_snapshot,
         )
         if request.snapshots:
             result = run_audit(request)
@@ -767,7 +779,14 @@ def audit_command(
             suffix = output.suffix.lower().lstrip(".") if output else "html"
             fmt = {"pdf": "pdf", "md": "md"}.get(suffix, "html")
             text = renderer.render_amendment(  # type: ignore[union-attr]
-                result, language, fmt, {"include_provisional": include_provisional}
+                result,
+                language,
+                fmt,
+                {
+                    "include_provisional": include_provisional,
+                    "number": number,
+                    "effective_date": effective_date,
+                },
             )
         if text is not None:
             if output is None:
