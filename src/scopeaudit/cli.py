@@ -329,16 +329,17 @@ def explain_command(
     from rich.text import Text
 
     from scopeaudit import decisions as decisions_file
-    from scopeaudit.classify.explain import explain, load_snapshot
+    from scopeaudit.classify.explain import explain
     from scopeaudit.classify.messages import MESSAGES
     from scopeaudit.classify.rules import RuleSet
     from scopeaudit.i18n import render
     from scopeaudit.safetext import inert
+    from scopeaudit.snapshot import read_snapshot
 
     try:
         ruleset, language = _h5_rules_and_lang(rules, lang)
         assert isinstance(ruleset, RuleSet)
-        snap = load_snapshot(snapshot)
+        snap = read_snapshot(snapshot)
         chosen = decisions_file.find_device(snap.devices, device, str(snapshot))
         pins = {}
         if decisions is not None:
@@ -448,10 +449,10 @@ def decide_command(
     from pydantic import ValidationError
 
     from scopeaudit import decisions as decisions_file
-    from scopeaudit.classify.explain import load_snapshot
     from scopeaudit.errors import UsageError
     from scopeaudit.i18n import resolve_language
     from scopeaudit.macaddr import is_locally_administered, is_mac, normalize_mac
+    from scopeaudit.snapshot import read_snapshot
 
     language = resolve_language(lang)
     path = decisions or decisions_file.default_path(contract)
@@ -460,7 +461,7 @@ def decide_command(
             raise UsageError("say what to decide: --pin-category, --pin-name or --action")
         device_id, macs, names = device, [], []
         if snapshot is not None:
-            snap = load_snapshot(snapshot)
+            snap = read_snapshot(snapshot)
             found = decisions_file.find_device(snap.devices, device, str(snapshot))
             device_id = found.id
             macs = [m for m in found.macs if not is_locally_administered(m)]

@@ -157,4 +157,4 @@ def test_explain_bad_snapshot_is_one_line(tmp_path: Path) -> None:
     result = run("explain", str(path), "x", cwd=tmp_path)
     assert result.returncode == 3
     assert len(result.stderr.strip().splitlines()) == 1
-    assert "not a scopeaudit snapshot" in result.stderr
+    assert "not a scopeaudit.snapshot/1 file" in result.stderr

@@ -8,16 +8,12 @@ them. Strings from the network stay raw here and are escaped by the renderer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-
-from pydantic import ValidationError
 
 from scopeaudit.classify.device import Pin, apply, pin
 from scopeaudit.classify.engine import Outcome, decide
 from scopeaudit.classify.evidence import for_device
 from scopeaudit.classify.messages import category_name, signal_name, votes_text
 from scopeaudit.classify.rules import RuleSet
-from scopeaudit.errors import InputError
 from scopeaudit.models import Device, Reason, Snapshot
 from scopeaudit.taxonomy import Language
 
@@ -43,27 +39,6 @@ class Explanation:
     reasons: list[Reason] = field(default_factory=list)
     scores: list[tuple[str, float]] = field(default_factory=list)
     outcome: Outcome | None = None
-
-
-def load_snapshot(path: Path) -> Snapshot:
-    """A snapshot JSON file, or a one-line InputError saying what is wrong with it."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such snapshot file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: this is a directory; expected a snapshot JSON file") from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot read the snapshot ({error.strerror})") from None
-    try:
-        return Snapshot.model_validate_json(data)
-    except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(
-            f"{path}: not a scopeaudit snapshot ({where}: {first['msg']});"
-            " give a file written by 'scopeaudit scan --output'"
-        ) from None
 
 
 def explain(
