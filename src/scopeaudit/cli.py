@@ -850,6 +850,44 @@ def doctor_command(
 # --- end of doctor -----------------------------------------------------------------------------
 
 
+# --- agent: one scheduled run (owner: scheduled agent; docs/scheduled-audit.md) ---------------
+agent_app = typer.Typer(
+    help="The scheduled agent (cron, systemd timer).", no_args_is_help=True, add_completion=False
+)
+app.add_typer(agent_app, name="agent")
+
+
+@agent_app.command("run")
+def agent_run(
+    config: Annotated[Path, typer.Option("--config", help="The agent.yaml file.", readable=False)],
+    lang: Annotated[Language | None, typer.Option("--lang", help="fr or en.")] = None,
+) -> None:
+    """One scheduled audit: reports, metrics, alerts on new drift; exit 1 when it drifted."""
+    from scopeaudit.agent import run_agent
+    from scopeaudit.agent_config import load_agent_config
+    from scopeaudit.i18n import resolve_language
+
+    def log(line: str) -> None:
+        # plain lines, no colour or timestamps: journald (or cron's mail) adds its own
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    try:
+        loaded = load_agent_config(config, resolve_language(lang))
+        if lang is not None:
+            loaded = loaded.model_copy(update={"lang": lang})
+        outcome = run_agent(loaded, log)
+    except ScopeauditError as error:
+        _fail(error)
+    except OSError as error:
+        err_console.print(f"{error.filename}: {error.strerror}", markup=False)
+        raise typer.Exit(int(ExitCode.BAD_INPUT)) from None
+    raise typer.Exit(int(outcome.exit_code))
+
+
+# --- end of agent ------------------------------------------------------------------------------
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(int(ExitCode.TERMINATED))
 
