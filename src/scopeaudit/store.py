@@ -39,9 +39,15 @@ from scopeaudit.audit_models import AuditResult
 from scopeaudit.errors import InputError, StoreLocked
 from scopeaudit.macaddr import is_locally_administered
 from scopeaudit.merge import Weight, identity_keys, is_generic_name, normalize_name
-from scopeaudit.models import Device, Snapshot, utc_now
+from scopeaudit.models import Device, ScopeSummary, Snapshot, utc_now
 from scopeaudit.reconcile import Presence
-from scopeaudit.snapshot import canonical_json, compute_fingerprint, seal, snapshot_document
+from scopeaudit.snapshot import (
+    canonical_json,
+    compute_fingerprint,
+    read_snapshot,
+    seal,
+    snapshot_document,
+)
 from scopeaudit.taxonomy import Status
 
 RunId = str
@@ -420,6 +426,15 @@ class Store:
             return snapshot
         return seal(snapshot.model_copy(update={"devices": devices, "fingerprint": None}))
 
+    def stabilize_audit(self, result: AuditResult) -> AuditResult:
+        """The audit result with its devices' ids replaced by the store's known ones (its
+        devices, findings and candidates agree). Call it before rendering a live audit."""
+        pseudo = snapshot_from_result(result)
+        mapping, _ = self._match(pseudo)
+        if all(old == new for old, new in mapping.items()):
+            return result
+        return _rewrite_result(result, mapping)
+
     def _match(self, snapshot: Snapshot) -> tuple[dict[str, str], dict[str, datetime]]:
         taken: set[str] = set()
         mapping: dict[str, str] = {}
@@ -504,8 +519,7 @@ class Store:
         not, the ids are rewritten in both the snapshot and the result's devices and findings.
         """
         stable = self.stabilize(snapshot)
-        if stable is not snapshot:
-            result = _rewrite_result(result, snapshot, stable)
+        result = self.stabilize_audit(result)
         return self._record(RunKind.AUDIT, stable, result, contract_path, contract_sha256)
 
     def _record(
@@ -770,9 +784,8 @@ def _acquire(path: Path) -> IO[bytes]:
     return handle
 
 
-def _rewrite_result(result: AuditResult, before: Snapshot, after: Snapshot) -> AuditResult:
-    """The audit result with the device ids ``stabilize`` changed (same device order)."""
-    mapping = {old.id: new.id for old, new in zip(before.devices, after.devices, strict=True)}
+def _rewrite_result(result: AuditResult, mapping: Mapping[str, str]) -> AuditResult:
+    """The audit result with device ids renamed by ``mapping``."""
     findings = []
     for finding in result.findings:
         update: dict[str, Any] = {}
@@ -784,13 +797,44 @@ def _rewrite_result(result: AuditResult, before: Snapshot, after: Snapshot) -> A
                 for c in finding.candidates
             ]
         findings.append(finding.model_copy(update=update))
-    snapshot_ref = result.snapshot
-    if snapshot_ref.fingerprint == before.fingerprint:
-        snapshot_ref = snapshot_ref.model_copy(update={"fingerprint": after.fingerprint})
     return result.model_copy(
-        update={
-            "devices": _rewrite_ids(result.devices, mapping),
-            "findings": findings,
-            "snapshot": snapshot_ref,
-        }
+        update={"devices": _rewrite_ids(result.devices, mapping), "findings": findings}
     )
+
+
+def snapshot_from_result(
+    result: AuditResult,
+    scope: ScopeSummary | None = None,
+    dropped: Mapping[str, int] | None = None,
+) -> Snapshot:
+    """The snapshot an audit reconciled, rebuilt from its result (observations, devices,
+    sources, probe log and the re-check): what the store keeps for an audit run. Sealed; its
+    fingerprint is its own (the devices carry the policy the audit set)."""
+    ref = result.snapshot
+    return seal(
+        Snapshot(
+            tool_version=ref.tool_version or result.tool_version,
+            started_at=ref.started_at or result.started_at,
+            finished_at=ref.finished_at or result.finished_at,
+            scope=scope
+            or ScopeSummary(
+                networks=[c.cidr for c in result.coverage],
+                contract_reference=result.contract.reference,
+            ),
+            sources=list(result.sources),
+            observations=list(result.observations),
+            devices=list(result.devices),
+            probe_log=[*result.probe_log, *result.recheck],
+            data_versions=list(result.data_versions),
+            dropped=dict(dropped or {}),
+        )
+    )
+
+
+def load_snapshot_arg(text: str, store: Store | None) -> Snapshot:
+    """A snapshot argument: a snapshot file, else a run reference in ``store`` (id, unique
+    prefix, ``last``, ``last~N``)."""
+    path = Path(text)
+    if path.exists() or store is None or "/" in text or text.endswith(".json"):
+        return read_snapshot(path)
+    return store.snapshot(store.resolve(text))
