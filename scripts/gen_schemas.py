@@ -17,12 +17,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from scopeaudit.audit_models import AUDIT_SCHEMA, AuditResult
+from scopeaudit.diff_models import DIFF_SCHEMA, RunDiff
 from scopeaudit.models import SNAPSHOT_SCHEMA, Snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
     "audit.schema.json": (AuditResult, AUDIT_SCHEMA),
     "snapshot.schema.json": (Snapshot, SNAPSHOT_SCHEMA),
+    "diff.schema.json": (RunDiff, DIFF_SCHEMA),
 }
 
 
