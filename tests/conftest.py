@@ -90,3 +90,12 @@ def lab() -> Iterator[LabInstance]:
         yield instance
     finally:
         instance.down()
+
+
+@pytest.fixture(autouse=True)
+def _private_run_store(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Every test gets its own default run store (XDG_DATA_HOME): scans and audits record runs
+    by default, and a shared store would be locked by whichever test runs at the same time."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))

@@ -10,7 +10,7 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -18,6 +18,11 @@ from rich.console import Console
 from scopeaudit.contract.report import OutputFormat
 from scopeaudit.errors import ExitCode, ScopeauditError
 from scopeaudit.taxonomy import Language
+
+if TYPE_CHECKING:  # the run store's types, for the store block's annotations
+    from scopeaudit.audit_models import AuditResult
+    from scopeaudit.reconcile import Presence
+    from scopeaudit.store import Store
 
 app = typer.Typer(
     name="scopeaudit",
@@ -563,6 +568,8 @@ def scan_command(
         list[str] | None, typer.Option("--community", help="SNMP community (default public).")
     ] = None,
     lang: Annotated[Language | None, typer.Option("--lang", help="fr or en.")] = None,
+    store_path: _StoreOption = None,
+    no_store: _NoStoreOption = False,
 ) -> None:
     """Discover the devices inside the scope and write a snapshot."""
     from datetime import UTC, datetime
@@ -615,12 +622,16 @@ def scan_command(
             for line in probe_plan.lines(language) if probe_plan else []:
                 out_console.print(line, markup=False)
             raise typer.Exit(0)
+        store = _open_store(store_path, no_store)
         with ScanProgress(err_console, language, request) as progress:
             snapshot = run_scan(request, progress.update)
+        snapshot = store.stabilize(snapshot) if store is not None else snapshot
         target = output or Path(
             f"scopeaudit-scan-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}.json"
         )
         write_snapshot(snapshot, target)
+        if store is not None:
+            _recorded(store, store.record_scan(snapshot), language)
     except ScopeauditError as error:
         _fail(error)
     scan_summary(out_console, snapshot, language)
@@ -672,7 +683,8 @@ def audit_command(
     snapshot: Annotated[
         list[Path] | None,
         typer.Option(
-            "--snapshot", help="Reconcile this snapshot instead of scanning (repeatable)."
+            "--snapshot",
+            help="Reconcile this snapshot file or stored run id instead of scanning (repeatable).",
         ),
     ] = None,
     decisions: Annotated[
@@ -703,6 +715,8 @@ def audit_command(
         str | None,
         typer.Option("--effective-date", help="Amendment's effective date, YYYY-MM-DD."),
     ] = None,
+    store_path: _StoreOption = None,
+    no_store: _NoStoreOption = False,
 ) -> None:
     """Compare the contract's declared perimeter with the network: exit 1 when it drifted."""
     import importlib
@@ -728,13 +742,16 @@ def audit_command(
                 ) from None
             if output_format == "pdf" and output is None:
                 raise UsageError(_audit_text("pdf_output", language))
+        store = _open_store(store_path, no_store)
+        stored = _StoredAudit(store, contract, lang, snapshot or [], save_snapshot)
         request = AuditRequest(
             contract=contract,
-            snapshots=tuple(snapshot or ()),
+            snapshots=stored.inputs,
             decisions=decisions,
             lang=lang,
             interface=interface,
-            save_snapshot=save_snapshot,
+            save_snapshot=stored.save_snapshot,
+            presence=stored.presence,
         )
         if request.snapshots:
             result = run_audit(request)
@@ -749,6 +766,7 @@ def audit_command(
             shown = ScanRequest(scope=Scope.from_contract(loaded, lang=language), lang=language)
             with ScanProgress(err_console, language, shown) as progress:
                 result = run_audit(request, progress.update)
+        result = stored.record(result, language)
         language = result.language
         text: str | bytes | None = None
         if output_format == "terminal":
@@ -886,6 +904,291 @@ def agent_run(
 
 
 # --- end of agent ------------------------------------------------------------------------------
+
+
+# --- run store: history, store prune, --store/--no-store of scan and audit (owner: store) ------
+_StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store", help="Run store file (default: ~/.local/share/scopeaudit/runs.sqlite)."
+    ),
+]
+_NoStoreOption = Annotated[bool, typer.Option("--no-store", help="Do not record this run.")]
+_STORE_TEXT = {
+    "recorded": {
+        Language.EN: "Run recorded: {run} ({path})",
+        Language.FR: "Exécution enregistrée : {run} ({path})",
+    },
+    "empty": {
+        Language.EN: "No run recorded yet in {path}",
+        Language.FR: "Aucune exécution enregistrée dans {path}",
+    },
+    "header": {
+        Language.EN: "RUN KIND STARTED CONTRACT DEVICES DRIFT FINGERPRINT",
+        Language.FR: "EXÉCUTION TYPE DÉBUT CONTRAT ÉQUIPEMENTS DÉRIVE EMPREINTE",
+    },
+    "pruned": {
+        Language.EN: "{removed} run(s) removed, {kept} kept",
+        Language.FR: "{removed} exécution(s) supprimée(s), {kept} conservée(s)",
+    },
+    "prune_what": {
+        Language.EN: "give --keep-runs N and/or --keep-days N",
+        Language.FR: "donnez --keep-runs N et/ou --keep-days N",
+    },
+    "bad_history_format": {
+        Language.EN: "--format: choose text or json",
+        Language.FR: "--format : au choix text ou json",
+    },
+    "yes": {Language.EN: "yes", Language.FR: "oui"},
+    "no": {Language.EN: "no", Language.FR: "non"},
+}
+
+
+def _store_text(code: str, lang: Language, **params: object) -> str:
+    from scopeaudit.i18n import render
+
+    return render(_STORE_TEXT, code, params, lang)
+
+
+def _open_store(path: Path | None, no_store: bool) -> Store | None:
+    """The locked store a scan or audit records into, or None with --no-store."""
+    if no_store:
+        return None
+    from scopeaudit.store import Store
+
+    return Store.open(path)
+
+
+def _recorded(store: Store, run_id: str, lang: Language) -> None:
+    err_console.print(_store_text("recorded", lang, run=run_id, path=store.path), markup=False)
+
+
+class _StoredAudit:
+    """What the store adds to an audit: run ids as snapshots, presence, recording."""
+
+    def __init__(
+        self,
+        store: Store | None,
+        contract: Path,
+        lang: Language | None,
+        snapshots: list[Path],
+        save_snapshot: Path | None,
+    ) -> None:
+        import atexit
+        import shutil
+        import tempfile
+
+        from scopeaudit.snapshot import write_snapshot
+        from scopeaudit.store import Store, load_snapshot_arg
+
+        self.store = store
+        self.contract = contract
+        self.presence: dict[str, Presence] | None = None
+        self.save_snapshot = save_snapshot
+        folder = Path(tempfile.mkdtemp(prefix="scopeaudit-run-"))
+        atexit.register(shutil.rmtree, folder, True)
+        reader = store
+        inputs: list[Path] = []
+        for index, given in enumerate(snapshots):
+            if given.exists():
+                inputs.append(given)
+                continue
+            if reader is None:  # --no-store: run ids still resolve, read-only
+                from scopeaudit.store import default_store_path
+
+                if default_store_path().exists():
+                    reader = Store.open(default_store_path(), lock=False, create=False)
+            loaded = load_snapshot_arg(str(given), reader)
+            inputs.append(write_snapshot(loaded, folder / f"input-{index}.json"))
+        self.inputs = tuple(inputs)
+        if store is None:
+            return
+        from scopeaudit.contract import load_contract
+
+        declared = load_contract(contract, lang)
+        self.presence = store.presence(declared.reference, [e.id for e in declared.equipment])
+        if not snapshots and save_snapshot is None:
+            self.save_snapshot = folder / "scan.json"
+
+    def record(self, result: AuditResult, lang: Language) -> AuditResult:
+        """Stable ids in the result, and the run recorded; the result as rendered."""
+        if self.store is None:
+            return result
+        from scopeaudit.snapshot import read_snapshot
+        from scopeaudit.store import snapshot_from_result
+
+        result = self.store.stabilize_audit(result)
+        read = [read_snapshot(p) for p in (self.inputs or (self.save_snapshot,)) if p]
+        dropped: dict[str, int] = {}
+        for one in read:
+            for reason, count in one.dropped.items():
+                dropped[reason] = dropped.get(reason, 0) + count
+        kept = snapshot_from_result(result, read[0].scope if read else None, dropped)
+        run_id = self.store.record_audit(result, kept, self.contract, result.contract.sha256)
+        _recorded(self.store, run_id, lang)
+        return result
+
+
+@app.command("history")
+def history_command(
+    store_path: _StoreOption = None,
+    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    limit: Annotated[int | None, typer.Option("--limit", help="Only the last N runs.")] = None,
+    lang: Annotated[Language | None, typer.Option("--lang", help="fr or en.")] = None,
+) -> None:
+    """List the recorded runs, newest first: date, contract, devices, drift, fingerprint."""
+    import json
+
+    from scopeaudit.errors import UsageError
+    from scopeaudit.i18n import resolve_language
+    from scopeaudit.store import Store, default_store_path
+
+    language = resolve_language(lang)
+    try:
+        if output_format not in ("text", "json"):
+            raise UsageError(_store_text("bad_history_format", language))
+        path = store_path or default_store_path()
+        with Store.open(path, lock=False, create=False) as store:
+            runs = store.runs(limit)
+    except ScopeauditError as error:
+        _fail(error)
+    if output_format == "json":
+        document = {"schema": "scopeaudit.history/1", "runs": [r.as_json() for r in runs]}
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+        return
+    if not runs:
+        out_console.print(_store_text("empty", language, path=path), markup=False)
+        return
+    out_console.print(_store_text("header", language), markup=False)
+    for run in runs:
+        drift = "-" if run.drift is None else _store_text("yes" if run.drift else "no", language)
+        fingerprint = (run.fingerprint or "-").removeprefix("sha256:")[:12]
+        out_console.print(
+            f"{run.id} {run.kind.value} {run.started_at:%Y-%m-%d %H:%M}Z "
+            f"{run.contract_reference or '-'} {run.devices} {drift} {fingerprint}",
+            markup=False,
+        )
+
+
+store_app = typer.Typer(help="The run store.", no_args_is_help=True, add_completion=False)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("prune")
+def store_prune(
+    keep_runs: Annotated[
+        int | None, typer.Option("--keep-runs", help="Keep the newest N runs.")
+    ] = None,
+    keep_days: Annotated[
+        float | None, typer.Option("--keep-days", help="Keep the runs of the last N days.")
+    ] = None,
+    store_path: _StoreOption = None,
+    lang: Annotated[Language | None, typer.Option("--lang", help="fr or en.")] = None,
+) -> None:
+    """Remove old runs (device identities and first sightings are kept)."""
+    from scopeaudit.errors import UsageError
+    from scopeaudit.i18n import resolve_language
+    from scopeaudit.store import Store, default_store_path
+
+    language = resolve_language(lang)
+    try:
+        if keep_runs is None and keep_days is None:
+            raise UsageError(_store_text("prune_what", language))
+        with Store.open(store_path or default_store_path(), create=False) as store:
+            outcome = store.prune(keep_runs, keep_days)
+    except ScopeauditError as error:
+        _fail(error)
+    out_console.print(
+        _store_text("pruned", language, removed=len(outcome.removed), kept=outcome.kept),
+        markup=False,
+    )
+
+
+# --- end of run store --------------------------------------------------------------------------
+
+
+# --- diff: what changed between two runs (owner: diff) -----------------------------------------
+_DIFF_TEXT = {
+    "bad_format": {
+        Language.EN: "--format: choose terminal, json, md or html (got {got!r})",
+        Language.FR: "--format : au choix terminal, json, md ou html (reçu {got!r})",
+    },
+    "written": {
+        Language.EN: "Diff written to {path}",
+        Language.FR: "Différences écrites dans {path}",
+    },
+}
+
+
+@app.command("diff")
+def diff_command(
+    runs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Two runs (id, prefix, last, last~N) or snapshot/audit JSON files; "
+            "default: the store's last two runs.",
+            show_default=False,
+        ),
+    ] = None,
+    store_path: Annotated[
+        Path | None, typer.Option("--store", help="Run store file (default: the user's one).")
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="terminal, json, md or html.")
+    ] = "terminal",
+    output: Annotated[Path | None, typer.Option("--output", help="Write the report here.")] = None,
+    lang: Annotated[Language | None, typer.Option("--lang", help="fr or en.")] = None,
+) -> None:
+    """Devices new, gone and changed (by identity, not IP) and scope status changes: exit 1
+    when something changed."""
+    from scopeaudit.diff import diff_runs, open_sides
+    from scopeaudit.errors import UsageError
+    from scopeaudit.i18n import render, resolve_language
+
+    language = resolve_language(lang)
+    try:
+        if output_format not in ("terminal", "json", "md", "html"):
+            raise UsageError(render(_DIFF_TEXT, "bad_format", {"got": output_format}, language))
+        (before, before_id, before_path), (after, after_id, after_path) = open_sides(
+            runs or [], store_path
+        )
+        diff = diff_runs(
+            before, after, before_label=(before_id, before_path), after_label=(after_id, after_path)
+        )
+        if output_format == "json":
+            from scopeaudit.render.diff_json import render_json
+
+            text = render_json(diff)
+        elif output_format == "md":
+            from scopeaudit.render.diff_markdown import render_markdown
+
+            text = render_markdown(diff, language)
+        elif output_format == "html":
+            from scopeaudit.render.diff_html import render_html
+
+            text = render_html(diff, language)
+        else:
+            from scopeaudit.render.diff_terminal import terminal_text
+
+            text = terminal_text(diff, language)
+        if output is None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8", newline="")
+            err_console.print(
+                render(_DIFF_TEXT, "written", {"path": output}, language), markup=False
+            )
+    except ScopeauditError as error:
+        _fail(error)
+    except OSError as error:
+        err_console.print(f"{error.filename or output}: {error.strerror}", markup=False)
+        raise typer.Exit(int(ExitCode.BAD_INPUT)) from None
+    raise typer.Exit(int(ExitCode.FINDINGS if diff.changed else ExitCode.OK))
+
+
+# --- end of diff -------------------------------------------------------------------------------
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:

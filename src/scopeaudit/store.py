@@ -531,7 +531,7 @@ class Store:
         contract_sha256: str | None,
     ) -> RunId:
         sealed = seal(snapshot) if snapshot.fingerprint is None else snapshot
-        run_id = _new_run_id(sealed.started_at)
+        run_id = _new_run_id(result.started_at if result is not None else sealed.started_at)
         reference = result.contract.reference if result is not None else None
         if reference is None:
             reference = sealed.scope.contract_reference
