@@ -19,6 +19,9 @@ name or CDP device id from two MACs of the same manufacturer, unless the name is
 own (Yealink phones announce ``SIP-T46U``). LLDP and CDP names and DHCP FQDNs are listed as
 host names.
 
+Imported leases and inventory rows tie by their MACs, serial and DHCP client-id; an expired
+or free lease (``active: false``) stays in the snapshot but builds no device.
+
 A MAC that answered ARP for many addresses, or for an address another MAC answered for too
 while it answered for more, is a router doing proxy ARP: it is flagged ``proxy_arp`` and those
 answers neither give it the addresses nor pull other evidence in.
@@ -247,7 +250,28 @@ def identity_keys(observation: Observation, bound_mac: str | None = None) -> lis
         serial_key = _serial_key((data.get("description") or {}).get("serialNumber"))
         if serial_key is not None:
             keys.append(serial_key)
+    elif kind is ObservationKind.INVENTORY:
+        keys += _inventory_keys(data)
     return list(dict.fromkeys(keys))
+
+
+def _inventory_keys(data: dict[str, object]) -> list[Key]:
+    """An imported lease or inventory row: its MACs, serial and DHCP client-id."""
+    keys: list[Key] = []
+    macs = data.get("macs")
+    for mac in macs if isinstance(macs, list) else []:
+        keys += _macs_in(str(mac))
+    serial_key = _serial_key(data.get("serial"))
+    if serial_key is not None:
+        keys.append(serial_key)
+    if isinstance(data.get("client_id"), str) and data["client_id"]:
+        keys.append(_client_id_key(str(data["client_id"])))
+    return keys
+
+
+def _absent(observation: Observation) -> bool:
+    """An expired or free lease: the device was there once, which is no sighting now."""
+    return observation.kind is ObservationKind.INVENTORY and observation.data.get("active") is False
 
 
 @dataclass
@@ -356,7 +380,9 @@ def merge(
     count = len(observations)
     proxy = _proxy_arp(observations)
     bound = _bound_macs(observations, proxy)
-    keys_of = [identity_keys(o, bound.get(i)) for i, o in enumerate(observations)]
+    keys_of = [
+        [] if _absent(o) else identity_keys(o, bound.get(i)) for i, o in enumerate(observations)
+    ]
     senders = [o.mac or bound.get(i) for i, o in enumerate(observations)]
     reflectors = _reflectors(senders, keys_of)
     for sender, keys in zip(senders, keys_of, strict=True):
@@ -378,6 +404,8 @@ def merge(
     ip_groups: dict[str, int] = {}
     placed: dict[int, int] = {}  # observation → representative
     for index, observation in enumerate(observations):
+        if _absent(observation):
+            continue
         if keys_of[index]:
             placed[index] = finder.find(index)
         elif observation.ip:

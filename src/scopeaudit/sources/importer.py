@@ -1,4 +1,5 @@
-"""Import of recorded evidence (``scan --import FILE``): nmap XML, pcap and pcapng captures.
+"""Import of recorded evidence (``scan --import FILE``): nmap XML, pcap and pcapng captures,
+DHCP lease files and GLPI/OCS inventory exports (parsed by ``leases`` and ``inventory``).
 
 The format is told by the file's first bytes, never by its name (pcapng files are often named
 ``.pcap``). Captures are read by the small readers below and decoded by ``frames``; nmap XML by
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from scopeaudit.i18n import Catalog, render, resolve_language
 from scopeaudit.models import Observation, SourceOutcome, utc_now
+from scopeaudit.sources import inventory, leases
 from scopeaudit.sources.frames import SUPPORTED_LINKTYPES, decode_frames
 from scopeaudit.sources.nmap_xml import parse_nmap_xml
 from scopeaudit.taxonomy import Language, Source
@@ -43,8 +45,10 @@ TEXT: Catalog = {
     "unreadable": {Language.EN: "cannot be read ({error})", Language.FR: "illisible ({error})"},
     "empty": {Language.EN: "is empty", Language.FR: "est vide"},
     "unknown_format": {
-        Language.EN: "unknown format (first bytes {head}): expected nmap XML, pcap or pcapng",
-        Language.FR: "format inconnu (premiers octets {head}) : XML de nmap, pcap ou pcapng attendu",
+        Language.EN: "unknown format (first bytes {head}): expected nmap XML, pcap, pcapng, "
+        "a DHCP lease file or a GLPI/OCS CSV export",
+        Language.FR: "format inconnu (premiers octets {head}) : XML de nmap, pcap, pcapng, "
+        "fichier de baux DHCP ou export CSV GLPI/OCS attendu",
     },
     "pcap_header": {
         Language.EN: "pcap file truncated inside its header",
@@ -92,6 +96,14 @@ COUNT_LABELS: Catalog = {
     },
     "hosts up": {Language.EN: "hosts up", Language.FR: "hôtes actifs"},
     "hosts down": {Language.EN: "hosts down", Language.FR: "hôtes inactifs"},
+    # Lease files and inventory exports (import_table below).
+    "leases": {Language.EN: "leases", Language.FR: "baux"},
+    "active": {Language.EN: "active", Language.FR: "actifs"},
+    "inactive": {Language.EN: "expired or free", Language.FR: "expirés ou libres"},
+    "superseded": {Language.EN: "superseded", Language.FR: "remplacés"},
+    "rows": {Language.EN: "rows", Language.FR: "lignes"},
+    "shared MAC": {Language.EN: "rows with a shared MAC", Language.FR: "lignes à MAC partagée"},
+    "rejected": {Language.EN: "rejected rows", Language.FR: "lignes rejetées"},
 }
 
 
@@ -186,6 +198,9 @@ def import_file(
         return _import_capture(path, content, vantage, fallback, language)
     if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         return _import_nmap(path, content, vantage, fallback, language)
+    table = import_table(path, content, vantage, fallback, language)
+    if table is not None:
+        return table
     if not content:
         return failed("unknown", "empty")
     return failed("unknown", "unknown_format", head=content[:8].hex())
@@ -215,6 +230,46 @@ def _import_nmap(
         outcome.ok = False
         outcome.code = "no_usable_host"
         outcome.error = "; ".join(parsed.problems)
+    return ImportResult(observations=parsed.observations, files=[outcome])
+
+
+# --- Lease files and inventory exports: told by content, parsed by leases / inventory. ---
+
+
+def _text(content: bytes) -> str:
+    """Text of a CSV or lease file: UTF-16 with a BOM (PowerShell's -Encoding Unicode), else
+    UTF-8 with or without BOM; undecodable bytes are replaced, never fatal."""
+    if content[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return content.decode("utf-16", errors="replace")
+    return content.decode("utf-8-sig", errors="replace")
+
+
+def import_table(
+    path: Path, content: bytes, vantage: str, fallback: datetime, lang: Language
+) -> ImportResult | None:
+    """A lease file or inventory export, or None when ``content`` is neither."""
+    text = _text(content)
+    fmt = leases.detect(text)
+    if fmt is not None:
+        parsed = leases.parse(text, fmt, vantage=vantage, now=fallback, lang=lang)
+    else:
+        fmt = inventory.detect(text)
+        if fmt is None:
+            return None
+        parsed = inventory.parse(text, fmt, vantage=vantage, now=fallback, lang=lang)
+    counts = {**parsed.counts, "rejected": len(parsed.problems)}
+    outcome = FileOutcome(
+        str(path),
+        fmt,
+        ok=parsed.rows > 0,
+        observations=len(parsed.observations),
+        counts=counts,
+        problems=parsed.problems,
+        lang=lang,
+    )
+    if parsed.rows == 0:
+        outcome.code = "no_usable_row"
+        outcome.error = "; ".join(parsed.problems[:5]) or render(TEXT, "empty", {}, lang)
     return ImportResult(observations=parsed.observations, files=[outcome])
 
 
