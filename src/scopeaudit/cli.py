@@ -139,6 +139,97 @@ def contract_init(
 # --- end of contract ---------------------------------------------------------------------------
 
 
+# --- contract perimeter: equipment-from, apply-amendment (owner: perimeter) -------------------
+@contract_app.command("equipment-from")
+def contract_equipment_from(
+    source: Annotated[
+        str, typer.Argument(help="A snapshot JSON (scan --output), or a run id of the store.")
+    ],
+    merge: Annotated[
+        Path | None,
+        typer.Option("--merge", help="Update this contract: the whole file is written."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File to write (default: stdout); an old one is kept."),
+    ] = None,
+    store_path: Annotated[
+        Path | None, typer.Option("--store", help="Run store to read run ids from.")
+    ] = None,
+    lang: Annotated[Language | None, typer.Option("--lang", help="fr or en.")] = None,
+) -> None:
+    """Write the equipment: section from what a scan found, or update a contract with it."""
+    from scopeaudit.contract.emit import equipment_from, write_keeping
+    from scopeaudit.i18n import render, resolve_language
+    from scopeaudit.perimeter import TEXT, summary_lines
+    from scopeaudit.safetext import inert
+    from scopeaudit.store import Store, default_store_path, load_snapshot_arg
+
+    language = resolve_language(lang)
+    try:
+        reader = None
+        given = store_path or default_store_path()
+        if not Path(source).exists() and given.exists():
+            reader = Store.open(given, lock=False, create=False)
+        snapshot = load_snapshot_arg(source, reader)
+        outcome = equipment_from(snapshot, Path(source).name, merge, language)
+        kept = write_keeping(output, outcome.text) if output is not None else None
+    except ScopeauditError as error:
+        _fail(error)
+    if output is None:
+        sys.stdout.write(outcome.text)
+    else:
+        err_console.print(
+            inert(render(TEXT, "written", {"path": output}, language), None), markup=False
+        )
+    if kept is not None:
+        err_console.print(
+            inert(render(TEXT, "previous", {"path": kept}, language), None), markup=False
+        )
+    for line in summary_lines(outcome.change, language, removal_kept=merge is not None):
+        err_console.print(inert(line, None), markup=False)
+
+
+@contract_app.command("apply-amendment")
+def contract_apply_amendment(
+    contract: Annotated[Path, typer.Argument(help="The contract YAML file.", readable=False)],
+    amendment: Annotated[
+        Path,
+        typer.Argument(help="The audit JSON the amendment was made from.", readable=False),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File to write (default: CONTRACT.v<N>.yaml)."),
+    ] = None,
+    lang: Annotated[Language | None, typer.Option("--lang", help="fr or en.")] = None,
+) -> None:
+    """Write the contract's next version after a signed amendment; the previous one is kept."""
+    from scopeaudit.contract.emit import apply_amendment, next_version_path, write_keeping
+    from scopeaudit.i18n import render, resolve_language
+    from scopeaudit.perimeter import TEXT, summary_lines
+    from scopeaudit.safetext import inert
+
+    language = resolve_language(lang)
+    try:
+        outcome = apply_amendment(contract, amendment, language)
+        target = output or next_version_path(contract)
+        kept = write_keeping(target, outcome.text)
+    except ScopeauditError as error:
+        _fail(error)
+    err_console.print(
+        inert(render(TEXT, "written", {"path": target}, language), None), markup=False
+    )
+    if kept is not None:
+        err_console.print(
+            inert(render(TEXT, "previous", {"path": kept}, language), None), markup=False
+        )
+    for line in summary_lines(outcome.change, language):
+        err_console.print(inert(line, None), markup=False)
+
+
+# --- end of contract perimeter -----------------------------------------------------------------
+
+
 # --- lab: the emulated site (owner: lab infrastructure) ---------------------------------------
 lab_app = typer.Typer(
     help="The emulated client site in network namespaces (needs root): docs/lab.md.",
