@@ -209,8 +209,14 @@ CREATE TABLE item_status (
 """
 
 
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 def _migrate_1_to_2(db: sqlite3.Connection) -> None:
-    db.executescript(_V2)
+    _run_script(db, _V2)  # not executescript: it would commit the open transaction
     rows = db.execute("SELECT id, audit FROM runs WHERE audit IS NOT NULL").fetchall()
     for run_id, blob in rows:
         document = json.loads(zlib.decompress(blob))
@@ -239,9 +245,7 @@ def _migrate(db: sqlite3.Connection) -> None:
         db.execute("BEGIN IMMEDIATE")
         try:
             if version == 0:
-                for statement in (SCHEMA_V1 + _V2).split(";"):
-                    if statement.strip():
-                        db.execute(statement)
+                _run_script(db, SCHEMA_V1 + _V2)
                 version = SCHEMA_VERSION
             else:
                 _MIGRATIONS[version](db)
