@@ -444,3 +444,35 @@ def load_side(path: Path) -> Run:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise InputError(f"{path}: {where}: {first['msg']}") from None
+
+
+Labelled = tuple[Run, str | None, str | None]  # the run, its store run id, its file path
+
+
+def open_sides(refs: Sequence[str], store_path: Path | None = None) -> tuple[Labelled, Labelled]:
+    """The two sides of ``scopeaudit diff``: each reference is a snapshot or audit JSON file,
+    else a run of the store (id, unique prefix, ``last``, ``last~N``). Missing references are
+    the store's last two runs. A stored audit is diffed as an audit, a stored scan as a snapshot.
+    """
+    if len(refs) > 2:
+        raise InputError("give at most two runs or files to compare")
+    wanted = {0: ["last~1", "last"], 1: [*refs, "last"]}.get(len(refs), list(refs))
+    sides: list[Labelled] = []
+    store = None
+    try:
+        for ref in wanted:
+            path = Path(ref)
+            if path.is_file():
+                sides.append((load_side(path), None, str(path)))
+                continue
+            if store is None:
+                from scopeaudit.store import Store
+
+                store = Store.open(store_path, lock=False, create=False)
+            run_id = store.resolve(ref)
+            audit = store.audit(run_id)
+            sides.append((audit if audit is not None else store.snapshot(run_id), run_id, None))
+    finally:
+        if store is not None:
+            store.close()
+    return sides[0], sides[1]
