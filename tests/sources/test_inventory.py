@@ -75,6 +75,11 @@ def test_glpi_network_devices_english() -> None:
     assert router.data["serial"] == "FDO2231M0CD"
     assert rows["FGT60FTK21090001"].data["serial"] == "FGT60FTK21090001"
     assert rows["SW-CORE01"].data["fields"]["Model"] == "C9200-24P"
+    # A UniFi serial is the device's MAC: merge reads it as that MAC, so it adds no device.
+    assert rows["U6-Pro-Lobby"].data["serial"] == "7483C24D4401"
+    assert [d.macs for d in merge(observations) if "U6-Pro-Lobby" in d.hostnames] == [
+        ["74:83:c2:4d:44:01"]
+    ]
 
 
 def test_ocs_export() -> None:
@@ -148,7 +153,7 @@ def test_scan_import_cli_writes_devices(tmp_path: Path) -> None:
     # Expired and declined leases are in the observations, not among the devices.
     assert ("a4:c3:f0:99:99:02",) not in devices
     assert any(
-        o["kind"] == "inventory" and o["data"]["active"] is False and o["ip"] == "10.77.0.105"
+        o["kind"] == "inventory" and o["data"].get("active") is False and o["ip"] == "10.77.0.105"
         for o in snapshot["observations"]
     )
     serials = {
@@ -157,4 +162,4 @@ def test_scan_import_cli_writes_devices(tmp_path: Path) -> None:
     assert "FDO2231M0CD" in serials
     (source,) = [s for s in snapshot["sources"] if s["name"] == "import"]
     assert source["ok"] is True and source["detail"] == {"files": 3, "failed": 0}
-    assert len(devices) == 12
+    assert len(devices) == 13
