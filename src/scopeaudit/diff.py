@@ -476,3 +476,25 @@ def open_sides(refs: Sequence[str], store_path: Path | None = None) -> tuple[Lab
         if store is not None:
             store.close()
     return sides[0], sides[1]
+
+
+def amendment_from_diff(diff: RunDiff, to_audit: AuditResult) -> AuditResult:
+    """``to_audit`` keeping only the findings that are new drift since the earlier run (newly
+    unexpected devices, newly missing items, new category mismatches), for
+    ``render.amendment.render_amendment``: the amendment of what changed since the last one.
+
+    The fee lines are recomputed from these findings by the amendment; the current fee is still
+    the contract's, so the earlier changes must have been signed into the contract already.
+    """
+    if diff.to.kind is not SideKind.AUDIT or diff.to.fingerprint != to_audit.snapshot.fingerprint:
+        raise InputError("the amendment needs the audit the diff ends with (its 'to' side)")
+    devices = {c.device_id for c in diff.scope.newly_unexpected}
+    items = {c.equipment_id for c in diff.scope.newly_missing}
+    items |= {c.equipment_id for c in diff.scope.status_changed if c.after is Status.MISMATCH}
+    kept = [
+        finding
+        for finding in to_audit.findings
+        if (finding.status is Status.UNEXPECTED and finding.device_id in devices)
+        or (finding.status in (Status.MISSING, Status.MISMATCH) and finding.equipment_id in items)
+    ]
+    return to_audit.model_copy(update={"findings": kept})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from scopeaudit.audit_models import (
     AuditResult,
     Candidate,
@@ -14,6 +16,7 @@ from scopeaudit.audit_models import (
 )
 from scopeaudit.diff import diff_audits, diff_runs
 from scopeaudit.diff_models import ScopeKind
+from scopeaudit.errors import InputError
 from scopeaudit.models import Snapshot
 from scopeaudit.taxonomy import Category, Status
 
@@ -182,3 +185,41 @@ def test_snapshot_against_audit_compares_devices_only() -> None:
     assert diff.scope_compared is False and diff.changed is False
     assert diff.from_.kind.value == "snapshot" and diff.to.kind.value == "audit"
     assert diff.to.contract_reference == "CTR-2026-01"
+
+
+def test_amendment_from_diff_keeps_only_new_drift() -> None:
+    from scopeaudit.diff import amendment_from_diff
+    from scopeaudit.render.amendment import plan, render_amendment
+    from scopeaudit.taxonomy import Language
+
+    before_run = run(["printer", "camera"])
+    after_run = run(["printer", "camera", "laptop"], at=LATER, previous=before_run)
+    old_drift = _unexpected(after_run, CAMERA, Category.CAMERA)  # already there last month
+    before = _audit(
+        before_run,
+        [
+            _unexpected(before_run, CAMERA, Category.CAMERA),
+            _missing("EQ-AP", Category.ACCESS_POINT),
+        ],
+    )
+    after = _audit(
+        after_run,
+        [
+            old_drift,
+            _missing("EQ-AP", Category.ACCESS_POINT),
+            _unexpected(after_run, LAPTOP, Category.COMPUTER),
+            _missing("EQ-NAS", Category.NAS),
+        ],
+    )
+    diff = diff_audits(before, after)
+    amended = amendment_from_diff(diff, after)
+    assert {(f.status, f.device_id or f.equipment_id) for f in amended.findings} == {
+        (Status.UNEXPECTED, _id(after_run, LAPTOP)),
+        (Status.MISSING, "EQ-NAS"),
+    }
+    content = plan(amended, Language.EN)
+    assert len(content.added) == 1 and len(content.removed) == 1
+    text = render_amendment(amended, Language.FR, "md")
+    assert isinstance(text, str) and "eq-nas" in text.lower()
+    with pytest.raises(InputError):
+        amendment_from_diff(diff, before)
