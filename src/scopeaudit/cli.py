@@ -143,7 +143,11 @@ def contract_init(
 @contract_app.command("equipment-from")
 def contract_equipment_from(
     source: Annotated[
-        str, typer.Argument(help="A snapshot JSON (scan --output), or a run id of the store.")
+        str,
+        typer.Argument(
+            help="A snapshot JSON (scan --output), an inventory (GLPI, OCS, leases: any "
+            "scan --import file) or a run id of the store."
+        ),
     ],
     merge: Annotated[
         Path | None,
@@ -159,7 +163,7 @@ def contract_equipment_from(
     lang: Annotated[Language | None, typer.Option("--lang", help="fr or en.")] = None,
 ) -> None:
     """Write the equipment: section from what a scan found, or update a contract with it."""
-    from scopeaudit.contract.emit import equipment_from, write_keeping
+    from scopeaudit.contract.emit import equipment_from, read_source, write_keeping
     from scopeaudit.i18n import render, resolve_language
     from scopeaudit.perimeter import TEXT, summary_lines
     from scopeaudit.safetext import inert
@@ -167,11 +171,13 @@ def contract_equipment_from(
 
     language = resolve_language(lang)
     try:
-        reader = None
-        given = store_path or default_store_path()
-        if not Path(source).exists() and given.exists():
-            reader = Store.open(given, lock=False, create=False)
-        snapshot = load_snapshot_arg(source, reader)
+        snapshot = read_source(source, language)
+        if snapshot is None:  # not a file: a run id of the store
+            reader = None
+            given = store_path or default_store_path()
+            if given.exists():
+                reader = Store.open(given, lock=False, create=False)
+            snapshot = load_snapshot_arg(source, reader)
         outcome = equipment_from(snapshot, Path(source).name, merge, language)
         kept = write_keeping(output, outcome.text) if output is not None else None
     except ScopeauditError as error:

@@ -313,7 +313,8 @@ def _updated(
         changes.append(FieldChange(name, fields.get(name), value))
         fields[name] = value
 
-    if new["category"] != fields["category"]:
+    # "unknown" is no verdict (and cannot be declared): the declared category stays
+    if new["category"] not in (fields["category"], Category.UNKNOWN.value):
         put("category", new["category"])
     extra = [m for m in new.get("mac", []) if m not in item.mac and m not in declared_macs]
     if extra:

@@ -285,3 +285,23 @@ def test_flow_style_section_is_rewritten_whole(tmp_path: Path) -> None:
     # Keep on a flow-style section writes the item again from its fields
     kept = replace_equipment(text, root, [Keep(0)], [{"id": "A", "category": "server"}])
     assert yaml.safe_load(kept)["equipment"] == [{"id": "A", "category": "server"}]
+
+
+def test_equipment_from_an_inventory_export(tmp_path: Path) -> None:
+    glpi = REPO / "fixtures" / "imports" / "glpi-computers-fr.csv"
+    result = runner.invoke(app, ["contract", "equipment-from", str(glpi)])
+    assert result.exit_code == 0, result.output
+    section = yaml.safe_load(result.stdout)["equipment"]
+    serials = {item.get("serial") for item in section}
+    assert {"8K3Q2Z3", "9X7Y6Z5"} <= serials  # the inventory's serials become identifiers
+    merged = tmp_path / "demo.yaml"
+    result = runner.invoke(
+        app,
+        ["contract", "equipment-from", str(glpi), "--merge", str(DEMO), "-o", str(merged)],
+    )
+    assert result.exit_code == 0, result.output
+    after = {i.id: i for i in read_contract(merged).contract.equipment}
+    before = {i.id: i for i in read_contract(DEMO).contract.equipment}
+    assert after["HQ-PC-03"].serial == "9X7Y6Z5"  # paired by MAC, completed with its serial
+    # the inventory's unclassified server row changes nothing of the declared server
+    assert item_fields(after["HQ-SRV-01"]) == item_fields(before["HQ-SRV-01"])

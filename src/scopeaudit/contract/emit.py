@@ -357,3 +357,47 @@ def read_audit(path: Path) -> AuditResult:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise InputError(f"{path}: {where}: {first['msg']}") from None
+
+
+def snapshot_from_inventory(path: Path, lang: Language | None = None) -> Snapshot:
+    """An inventory (GLPI, OCS, lease file, nmap XML, capture: whatever ``scan --import``
+    reads) turned into devices as a scan would: observations merged, devices classified."""
+    from scopeaudit import __version__
+    from scopeaudit.classify import classify_devices, load_ruleset
+    from scopeaudit.merge import merge
+    from scopeaudit.models import utc_now
+    from scopeaudit.sources.importer import import_file
+
+    language = lang or Language.EN
+    imported = import_file(path, lang=language)
+    failed = [f for f in imported.files if not f.ok]
+    if failed or not imported.observations:
+        line = failed[0].line() if failed else f"{path}: nothing usable in this file"
+        raise InputError(line)
+    observations = imported.observations
+    devices = classify_devices(merge(observations), observations, load_ruleset(), lang=language)
+    now = utc_now()
+    return Snapshot(
+        tool_version=__version__,
+        started_at=now,
+        finished_at=now,
+        sources=[imported.source_outcome()],
+        observations=observations,
+        devices=devices,
+    )
+
+
+def read_source(text: str, lang: Language | None = None) -> Snapshot | None:
+    """A snapshot JSON file, or an inventory file, read; None when no such file exists (then
+    the caller tries it as a run id)."""
+    path = Path(text)
+    if not path.exists():
+        return None
+    if path.is_file():
+        with path.open("rb") as handle:
+            head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+        if not head.startswith(b"{"):
+            return snapshot_from_inventory(path, lang)
+    from scopeaudit.snapshot import read_snapshot
+
+    return read_snapshot(path)
