@@ -189,3 +189,21 @@ def test_expired_lease_makes_no_device() -> None:
     assert len(devices) == 5
     laptop = next(d for d in devices if "a4:c3:f0:2d:5e:01" in d.macs)
     assert laptop.ips == ["10.77.0.102"] and laptop.hostnames == ["LAPTOP-4F8G2KQ"]
+
+
+def test_address_and_mac_checks(tmp_path: Path) -> None:
+    path = tmp_path / "odd.leases"
+    path.write_text(
+        "1795896000 b0:4f:13:5c:99:01 10.77.0.101 ok *\n"
+        "1795896000 b0:4f:13:5c:99:02 256.1.1.1 big *\n"
+        "1795896000 b0:4f:13:5c:99:03 010.1.1.1 octal *\n"
+        "1795896000 B0-4F-13-5C-99-04 10.77.0.104 dashes *\n"
+    )
+    result = import_file(path, now=NOW)
+    assert result.files[0].problems == [
+        "line 2: not an IPv4 address: 256.1.1.1",
+        "line 3: not an IPv4 address: 010.1.1.1",
+    ]
+    rows = by_ip(result.observations)
+    assert sorted(rows) == ["10.77.0.101", "10.77.0.104"]
+    assert rows["10.77.0.104"].mac == "b0:4f:13:5c:99:04"
