@@ -647,7 +647,11 @@ def scan_command(
     ] = False,
     import_files: Annotated[
         list[Path] | None,
-        typer.Option("--import", help="nmap XML, pcap or pcapng file to import (repeatable)."),
+        typer.Option(
+            "--import",
+            help="nmap XML, pcap/pcapng, DHCP lease file (dnsmasq, ISC, Kea, Windows) or "
+            "GLPI/OCS CSV export to import (repeatable).",
+        ),
     ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", help="Where to write the snapshot JSON.")

@@ -175,7 +175,7 @@ def import_files(
 def import_file(
     path: Path, *, now: datetime | None = None, lang: Language | None = None
 ) -> ImportResult:
-    """Observations from one nmap XML, pcap or pcapng file, with its per-file outcome."""
+    """Observations from one nmap XML, pcap, pcapng, lease or inventory file, with its outcome."""
     fallback = now or utc_now()
     language = lang or resolve_language()
     vantage = f"file:{path.name}"
