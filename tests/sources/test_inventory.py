@@ -104,6 +104,22 @@ def test_french_problem_text() -> None:
     assert outcome.problems == ["ligne 5 : moins de champs que l'en-tête"]
 
 
+def test_mac_notations_in_one_cell(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "Nom;Numéro de série;Adresse MAC\n"
+        '"SW-A";"S1";"4c71.0c5b.2201<br>4C-71-0C-5B-22-02 / 4c:71:0c:5b:22:03"\n'
+        '"SW-B";"S2";"4c:71:0c:5b:22:04:ff"\n',
+        encoding="utf-8",
+    )
+    result = import_file(path, now=NOW)
+    (row,) = [o for o in result.observations if o.kind is ObservationKind.INVENTORY]
+    assert row.data["macs"] == ["4c:71:0c:5b:22:01", "4c:71:0c:5b:22:02", "4c:71:0c:5b:22:03"]
+    assert result.files[0].problems == [
+        "line 3: no MAC address in column Adresse MAC: 4c:71:0c:5b:22:04:ff"
+    ]
+
+
 def test_detection_needs_name_serial_and_mac() -> None:
     assert inventory.detect("Nom;Numéro de série;Adresse MAC\n") == "glpi"
     assert inventory.detect("NAME;SSN;MACADDR;LASTDATE\n") == "ocs"

@@ -70,7 +70,10 @@ _OCS_HEADERS = {
     "last inventory",
     "dernier inventaire",
 }
-_MAC_TOKEN = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}(?![0-9A-Fa-f])")
+_MAC_TOKEN = re.compile(
+    r"(?<![0-9A-Fa-f.:-])(?:[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}"
+    r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![0-9A-Fa-f.:-])"
+)
 _IP_TOKEN = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")
 _TIMES = (
     "%Y-%m-%d %H:%M:%S",

@@ -355,7 +355,8 @@ def _kea(text: str, result: TableResult, now: datetime, lang: Language) -> list[
                     number,
                     _mac(row["hwaddr"]) if row.get("hwaddr") else None,
                     _ip(row["address"]),
-                    _name(row.get("hostname")),
+                    # Kea writes a comma inside a field as "&#x2c".
+                    _name((row.get("hostname") or "").replace("&#x2c", ",")),
                     row.get("client_id") or None,
                     starts,
                     ends,
