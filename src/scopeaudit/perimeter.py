@@ -168,17 +168,23 @@ class _Ids:
 
     def __init__(self, taken: Iterable[str]) -> None:
         self.taken = set(taken)
+        self.last: dict[str, int] = {}  # per prefix: found once, so 100,000 ids stay linear
 
     def next(self, site: str | None, code: str) -> str:
         prefix = f"{_ID_PART.sub('', site.upper())}-{code}-" if site else f"{code}-"
-        used = [
-            int(existing[len(prefix) :])
-            for existing in self.taken
-            if existing.startswith(prefix) and existing[len(prefix) :].isdigit()
-        ]
-        number = max(used, default=0) + 1
+        if prefix not in self.last:
+            self.last[prefix] = max(
+                (
+                    int(existing[len(prefix) :])
+                    for existing in self.taken
+                    if existing.startswith(prefix) and existing[len(prefix) :].isdigit()
+                ),
+                default=0,
+            )
+        number = self.last[prefix] + 1
         while f"{prefix}{number:02d}" in self.taken:
             number += 1
+        self.last[prefix] = number
         chosen = f"{prefix}{number:02d}"
         self.taken.add(chosen)
         return chosen
@@ -281,14 +287,18 @@ def _names(value: object) -> set[str]:
     return {full, full.split(".", 1)[0]}
 
 
-def _fits(item: EquipmentItem, fields: dict[str, Any], level: str) -> bool:
+LEVELS = ("serial", "mac", "hostname", "ip")
+
+
+def _keys(level: str, fields: dict[str, Any]) -> set[str]:
+    """The values by which an item (as plain fields) can be paired at ``level``."""
     if level == "serial":
-        return bool(item.serial) and item.serial == fields.get("serial")
+        return {fields["serial"]} if fields.get("serial") else set()
     if level == "mac":
-        return bool(set(item.mac) & set(fields.get("mac", [])))
+        return set(fields.get("mac", []))
     if level == "hostname":
-        return bool(_names(item.hostname) & _names(fields.get("hostname")))
-    return item.ip is not None and str(item.ip) == fields.get("ip")
+        return _names(fields.get("hostname"))
+    return {str(fields["ip"])} if fields.get("ip") else set()
 
 
 def _contradicts(item: EquipmentItem, fields: dict[str, Any]) -> bool:
@@ -300,7 +310,7 @@ def _contradicts(item: EquipmentItem, fields: dict[str, Any]) -> bool:
 
 
 def _updated(
-    item: EquipmentItem, proposal: ProposedItem, declared_macs: set[str]
+    item: EquipmentItem, proposal: ProposedItem, mac_owner: dict[str, str]
 ) -> tuple[dict[str, Any], list[FieldChange]]:
     """The existing item completed by the proposal: category follows what was found, missing
     identifiers are filled, new stable MACs are added; a declared IP is never replaced.
@@ -316,7 +326,8 @@ def _updated(
     # "unknown" is no verdict (and cannot be declared): the declared category stays
     if new["category"] not in (fields["category"], Category.UNKNOWN.value):
         put("category", new["category"])
-    extra = [m for m in new.get("mac", []) if m not in item.mac and m not in declared_macs]
+    extra = [m for m in new.get("mac", []) if mac_owner.get(m, item.id) == item.id]
+    extra = [m for m in extra if m not in item.mac]
     if extra:
         put("mac", [*item.mac, *extra])
     for name in ("hostname", "serial", "site"):  # an IP alone is too weak to write back
@@ -334,31 +345,46 @@ def merge_perimeter(contract: Contract, proposed: Sequence[ProposedItem]) -> Per
     are numbered after the contract's ids.
     """
     out = PerimeterChange()
-    pending = list(proposed)
-    paired: dict[str, ProposedItem] = {}
-    for level in ("serial", "mac", "hostname", "ip"):
-        for proposal in list(pending):
-            for item in contract.equipment:
-                if item.id in paired or not _fits(item, proposal.fields, level):
+    items = contract.equipment
+    fields_of = [item_fields(item) for item in items]
+    # every level indexed once: pairing costs lookups, not a scan per proposal (DESIGN §9)
+    index: dict[str, dict[str, list[int]]] = {level: {} for level in LEVELS}
+    for position, fields in enumerate(fields_of):
+        for level in LEVELS:
+            for key in _keys(level, fields):
+                index[level].setdefault(key, []).append(position)
+    paired: dict[int, ProposedItem] = {}
+    done: set[int] = set()  # proposals (by position) already paired
+    for level in LEVELS:
+        for number, proposal in enumerate(proposed):
+            if number in done:
+                continue
+            found = sorted(
+                {p for key in _keys(level, proposal.fields) for p in index[level].get(key, [])}
+            )
+            for position in found:
+                if position in paired:
                     continue
-                if level in ("hostname", "ip") and _contradicts(item, proposal.fields):
+                if level in ("hostname", "ip") and _contradicts(items[position], proposal.fields):
                     continue
-                paired[item.id] = proposal
-                pending.remove(proposal)
+                paired[position] = proposal
+                done.add(number)
                 break
-    for item in contract.equipment:
-        found = paired.get(item.id)
-        if found is None:
+    mac_owner = {mac: item.id for item in items for mac in item.mac}
+    for position, item in enumerate(items):
+        match = paired.get(position)
+        if match is None:
             out.removed.append(item.id)
             continue
-        others = {m for i in contract.equipment if i.id != item.id for m in i.mac}
-        fields, changes = _updated(item, found, others)
+        fields, changes = _updated(item, match, mac_owner)
         if changes:
             out.changed.append(ItemChange(item.id, changes, fields))
         else:
             out.unchanged.append(item.id)
-    ids = _Ids(i.id for i in contract.equipment)
-    for proposal in pending:
+    ids = _Ids(i.id for i in items)
+    for number, proposal in enumerate(proposed):
+        if number in done:
+            continue
         proposal.fields["id"] = ids.next(proposal.fields.get("site"), proposal.code or "EQ")
         (out.undecided if proposal.commented else out.added).append(proposal)
     return out
