@@ -120,6 +120,16 @@ def test_mac_notations_in_one_cell(tmp_path: Path) -> None:
     ]
 
 
+def test_windows_1252_export(tmp_path: Path) -> None:
+    path = tmp_path / "glpi-excel.csv"
+    text = (FIXTURES / "glpi-computers-fr.csv").read_text(encoding="utf-8-sig")
+    path.write_bytes(text.encode("cp1252"))
+    result = import_file(path, now=NOW)
+    assert result.files[0].format == "glpi" and result.files[0].counts["rows"] == 6
+    pc = rows_by_name(result.observations)["DESKTOP-7K3Q2ZD"]
+    assert pc.data["fields"]["Entité"] == "Entité racine > Client Exemple"
+
+
 def test_detection_needs_name_serial_and_mac() -> None:
     assert inventory.detect("Nom;Numéro de série;Adresse MAC\n") == "glpi"
     assert inventory.detect("NAME;SSN;MACADDR;LASTDATE\n") == "ocs"
@@ -172,6 +182,8 @@ def test_scan_import_cli_writes_devices(tmp_path: Path) -> None:
         o["kind"] == "inventory" and o["data"].get("active") is False and o["ip"] == "10.77.0.105"
         for o in snapshot["observations"]
     )
+    hostile = devices[("f4:d4:88:6a:10:01",)]
+    assert hostile["hostnames"] == ['=HYPERLINK("http://x";"<i>clic</i>")']
     serials = {
         o["data"]["serial"] for o in snapshot["observations"] if o["data"].get("credentialed")
     }

@@ -238,10 +238,14 @@ def _import_nmap(
 
 def _text(content: bytes) -> str:
     """Text of a CSV or lease file: UTF-16 with a BOM (PowerShell's -Encoding Unicode), else
-    UTF-8 with or without BOM; undecodable bytes are replaced, never fatal."""
+    UTF-8 with or without BOM, else Windows-1252 (a CSV saved again by Excel, old GLPI);
+    undecodable bytes are replaced, never fatal."""
     if content[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return content.decode("utf-16", errors="replace")
-    return content.decode("utf-8-sig", errors="replace")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("cp1252", errors="replace")
 
 
 def import_table(
