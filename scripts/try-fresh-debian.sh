@@ -3,6 +3,7 @@
 # debootstrap --variant=minbase bookworm into a folder, copy this checkout in, chroot, run the
 # two commands. Needs root and access to Debian's and PyPI's package servers. Usage:
 #   bash scripts/try-fresh-debian.sh [ROOTFS_DIR]   (default /var/tmp/scopeaudit-fresh)
+# TRY_STEPS=quickstart runs only the first command.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 root="${1:-/var/tmp/scopeaudit-fresh}"
@@ -31,7 +32,9 @@ rm -rf "$root/root/scopeaudit"
 mkdir -p "$root/root/scopeaudit"
 # The committed tree only, as a fresh clone would have it.
 git -C "$repo" archive HEAD | tar -x -C "$root/root/scopeaudit"
-for step in "bash scripts/quickstart.sh" "make test"; do
+steps=("bash scripts/quickstart.sh" "make test")
+[ "${TRY_STEPS:-all}" = quickstart ] && steps=("bash scripts/quickstart.sh")
+for step in "${steps[@]}"; do
   echo "== chroot: $step"
   chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     LANG=C.UTF-8 PIP_CERT="$pip_cert" SCOPEAUDIT_CORPORA="${SCOPEAUDIT_CORPORA:-}" \
