@@ -178,8 +178,9 @@ def contract_equipment_from(
             if given.exists():
                 reader = Store.open(given, lock=False, create=False)
             snapshot = load_snapshot_arg(source, reader)
-        outcome = equipment_from(snapshot, Path(source).name, merge, language)
-        kept = write_keeping(output, outcome.text) if output is not None else None
+        outcome = equipment_from(snapshot, Path(source).name, merge, lang)
+        language = outcome.language
+        kept = write_keeping(output, outcome.text, language) if output is not None else None
     except ScopeauditError as error:
         _fail(error)
     if output is None:
@@ -217,9 +218,10 @@ def contract_apply_amendment(
 
     language = resolve_language(lang)
     try:
-        outcome = apply_amendment(contract, amendment, language)
+        outcome = apply_amendment(contract, amendment, lang)
+        language = outcome.language
         target = output or next_version_path(contract)
-        kept = write_keeping(target, outcome.text)
+        kept = write_keeping(target, outcome.text, language)
     except ScopeauditError as error:
         _fail(error)
     err_console.print(

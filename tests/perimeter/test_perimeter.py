@@ -191,6 +191,10 @@ def test_apply_amendment_refuses_an_audit_of_another_version(tmp_path: Path) -> 
     contract.write_text(DEMO.read_text() + "# edited after the audit\n", encoding="utf-8")
     result = runner.invoke(app, ["contract", "apply-amendment", str(contract), str(audit)])
     assert result.exit_code == 3
+    assert "une autre version" in result.stderr  # the contract's language (fr)
+    args = ["contract", "apply-amendment", str(contract), str(audit), "--lang", "en"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 3
     assert "another version" in result.stderr
     assert "Traceback" not in result.output
     assert not (tmp_path / "demo.v2.yaml").exists()

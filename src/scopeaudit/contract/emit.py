@@ -29,6 +29,7 @@ from scopeaudit.contract.loader import load_contract, read_contract
 from scopeaudit.contract.models import Contract
 from scopeaudit.contract.yamltree import decode, load_tree, read_bytes
 from scopeaudit.errors import InputError
+from scopeaudit.i18n import Catalog, render, resolve_language
 from scopeaudit.models import Snapshot
 from scopeaudit.perimeter import (
     PerimeterChange,
@@ -232,18 +233,18 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def write_keeping(path: Path, text: str) -> Path | None:
+def write_keeping(path: Path, text: str, lang: Language = Language.EN) -> Path | None:
     """Write ``text`` to ``path``; an existing file is first kept as ``NAME.v<N>`` (returned)."""
     kept: Path | None = None
     try:
         if path.is_dir():
-            raise InputError(f"{path}: is a folder; give a file name to write")
+            raise InputError(_t("folder", lang, path=path))
         if path.exists():
             kept = next_version_path(path, first=1)  # NAME.v1.yaml: the version before this one
             shutil.copy2(path, kept)
         atomic_write(path, text)
     except OSError as error:
-        raise InputError(f"{path}: cannot be written ({error.strerror or error})") from None
+        raise InputError(_t("unwritable", lang, path=path, error=error.strerror or error)) from None
     return kept
 
 
@@ -253,28 +254,87 @@ class Outcome:
 
     text: str
     change: PerimeterChange
+    language: Language = Language.EN  # the contract's, unless one was asked for
 
 
-def _entries_for_merge(contract: Contract, change: PerimeterChange, source: str) -> list[Entry]:
+FR, EN = Language.FR, Language.EN
+TEXT: Catalog = {
+    "updated": {EN: "updated from {source}: {what}", FR: "mis à jour d'après {source} : {what}"},
+    "not_found": {
+        EN: "{id}: not found in {source}; remove it by amendment",
+        FR: "{id} : absent de {source} ; à retirer par avenant",
+    },
+    "decide": {
+        EN: "to decide ({note}): uncomment with a category, or leave it out",
+        FR: "à décider ({note}) : décommentez avec une catégorie, ou laissez de côté",
+    },
+    "built": {
+        EN: "equipment built by scopeaudit from {name}",
+        FR: "équipements construits par scopeaudit d'après {name}",
+    },
+    "amendment": {EN: "amendment: {what}", FR: "avenant : {what}"},
+    "other_version": {
+        EN: "{audit}: this audit was made from another version of {contract} (sha256 {audit_sha}…,"
+        " the file is {file_sha}…)",
+        FR: "{audit} : cet audit a été fait sur une autre version de {contract} (sha256 "
+        "{audit_sha}…, le fichier est {file_sha}…)",
+    },
+    "no_audit": {
+        EN: "{path}: no such file (give the audit's JSON: audit --format json)",
+        FR: "{path} : fichier introuvable (donnez le JSON de l'audit : audit --format json)",
+    },
+    "folder": {
+        EN: "{path}: is a folder, not a file",
+        FR: "{path} : est un dossier, pas un fichier",
+    },
+    "unreadable": {
+        EN: "{path}: cannot be read (permission denied)",
+        FR: "{path} : illisible (permission refusée)",
+    },
+    "not_json": {EN: "{path}: not valid JSON ({error})", FR: "{path} : JSON invalide ({error})"},
+    "not_audit": {
+        EN: "{path}: not a {schema} file (its 'schema' field differs)",
+        FR: "{path} : pas un fichier {schema} (son champ 'schema' diffère)",
+    },
+    "bad_audit": {EN: "{path}: {where}: {error}", FR: "{path} : {where} : {error}"},
+    "unwritable": {
+        EN: "{path}: cannot be written ({error})",
+        FR: "{path} : écriture impossible ({error})",
+    },
+    "nothing": {
+        EN: "{path}: nothing usable in this file",
+        FR: "{path} : rien d'exploitable dans ce fichier",
+    },
+}
+
+
+def _t(code: str, lang: Language, **params: object) -> str:
+    return render(TEXT, code, params, lang)
+
+
+def _entries_for_merge(
+    contract: Contract, change: PerimeterChange, source: str, lang: Language
+) -> list[Entry]:
     changed = {c.id: c for c in change.changed}
     removed = set(change.removed)
     entries: list[Entry] = []
     for index, item in enumerate(contract.equipment):
         if item.id in changed:
             what = describe(changed[item.id])
-            entries.append(Write(changed[item.id].fields, [f"updated from {source}: {what}"]))
+            comments = [_t("updated", lang, source=source, what=what)]
+            entries.append(Write(changed[item.id].fields, comments))
         else:
             if item.id in removed:
-                entries.append(Note(f"{item.id}: not found in {source}; remove it by amendment"))
+                entries.append(Note(_t("not_found", lang, id=item.id, source=source)))
             entries.append(Keep(index))
-    entries += [_write(p) for p in (*change.added, *change.undecided)]
+    entries += [_write(p, lang) for p in (*change.added, *change.undecided)]
     return entries
 
 
-def _write(proposal: ProposedItem) -> Write:
+def _write(proposal: ProposedItem, lang: Language) -> Write:
     note = ""
     if proposal.commented:
-        note = f"to decide ({proposal.note}): uncomment with a category, or leave it out"
+        note = _t("decide", lang, note=proposal.note)
     return Write(proposal.fields, list(proposal.comments), proposal.commented, note)
 
 
@@ -285,22 +345,24 @@ def equipment_from(
 
     ``name`` says where the snapshot came from (its file or run id), in the comments written.
     """
+    language = resolve_language(lang)
     if merge is None:
         proposals = equipment_from_devices(snapshot.devices, None, snapshot.observations)
         change = PerimeterChange(
             added=[p for p in proposals if not p.commented],
             undecided=[p for p in proposals if p.commented],
         )
-        header = [f"equipment built by scopeaudit from {name}"]
-        text = equipment_section([_write(p) for p in proposals], header)
-        return Outcome(text, change)
+        header = [_t("built", language, name=name)]
+        text = equipment_section([_write(p, language) for p in proposals], header)
+        return Outcome(text, change, language)
     contract = load_contract(merge, lang)
+    language = resolve_language(lang, contract.language)
     proposals = equipment_from_devices(snapshot.devices, contract, snapshot.observations)
     change = merge_perimeter(contract, proposals)
     text, root = load_text(merge)
-    entries = _entries_for_merge(contract, change, name)
+    entries = _entries_for_merge(contract, change, name, language)
     existing = [item_fields(i) for i in contract.equipment]
-    return Outcome(replace_equipment(text, root, entries, existing), change)
+    return Outcome(replace_equipment(text, root, entries, existing), change, language)
 
 
 def apply_amendment(
@@ -308,11 +370,18 @@ def apply_amendment(
 ) -> Outcome:
     """``contract apply-amendment``: the contract's next version after a signed amendment."""
     loaded = read_contract(contract_path, lang)
-    result = read_audit(audit_path)
+    language = resolve_language(lang, loaded.contract.language)
+    result = read_audit(audit_path, language)
     if result.contract.sha256 != loaded.sha256:
         raise InputError(
-            f"{audit_path}: this audit was made from another version of {contract_path} "
-            f"(sha256 {result.contract.sha256[:12]}…, the file is {loaded.sha256[:12]}…)"
+            _t(
+                "other_version",
+                language,
+                audit=audit_path,
+                contract=contract_path,
+                audit_sha=result.contract.sha256[:12],
+                file_sha=loaded.sha256[:12],
+            )
         )
     contract = loaded.contract
     change = amendment_change(contract, result)
@@ -324,39 +393,39 @@ def apply_amendment(
             continue
         if item.id in changed:
             what = describe(changed[item.id])
-            entries.append(Write(changed[item.id].fields, [f"amendment: {what}"]))
+            entries.append(Write(changed[item.id].fields, [_t("amendment", language, what=what)]))
         else:
             entries.append(Keep(index))
-    entries += [_write(p) for p in (*change.added, *change.undecided)]
+    entries += [_write(p, language) for p in (*change.added, *change.undecided)]
     text, root = load_text(contract_path)
     existing = [item_fields(i) for i in contract.equipment]
-    return Outcome(replace_equipment(text, root, entries, existing), change)
+    return Outcome(replace_equipment(text, root, entries, existing), change, language)
 
 
-def read_audit(path: Path) -> AuditResult:
+def read_audit(path: Path, lang: Language = Language.EN) -> AuditResult:
     """An audit JSON (``audit --format json``); every problem is one ``InputError`` line."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise InputError(
-            f"{path}: no such file (give the audit's JSON: audit --format json)"
-        ) from None
+        raise InputError(_t("no_audit", lang, path=path)) from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, not an audit JSON file") from None
+        raise InputError(_t("folder", lang, path=path)) from None
     except PermissionError:
-        raise InputError(f"{path}: cannot be read (permission denied)") from None
+        raise InputError(_t("unreadable", lang, path=path)) from None
     try:
         document = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: not valid JSON ({error})") from None
+        raise InputError(_t("not_json", lang, path=path, error=error)) from None
     if not isinstance(document, dict) or document.get("schema") != AUDIT_SCHEMA:
-        raise InputError(f"{path}: not a {AUDIT_SCHEMA} file (its 'schema' field differs)")
+        raise InputError(_t("not_audit", lang, path=path, schema=AUDIT_SCHEMA))
     try:
         return AuditResult.model_validate(document)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        raise InputError(f"{path}: {where}: {first['msg']}") from None
+        raise InputError(
+            _t("bad_audit", lang, path=path, where=where, error=first["msg"])
+        ) from None
 
 
 def snapshot_from_inventory(path: Path, lang: Language | None = None) -> Snapshot:
@@ -372,7 +441,7 @@ def snapshot_from_inventory(path: Path, lang: Language | None = None) -> Snapsho
     imported = import_file(path, lang=language)
     failed = [f for f in imported.files if not f.ok]
     if failed or not imported.observations:
-        line = failed[0].line() if failed else f"{path}: nothing usable in this file"
+        line = failed[0].line() if failed else _t("nothing", language, path=path)
         raise InputError(line)
     observations = imported.observations
     devices = classify_devices(merge(observations), observations, load_ruleset(), lang=language)
