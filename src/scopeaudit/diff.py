@@ -18,7 +18,7 @@ full one does not report every port as closed.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -167,8 +167,14 @@ def _scanned_ports(observations: Sequence[Observation]) -> bool:
     return any(o.kind is ObservationKind.PORT for o in observations)
 
 
-def _list_change(field: DeviceField, before: list[str], after: list[str]) -> FieldChange | None:
-    if set(before) == set(after):
+def _list_change(
+    field: DeviceField,
+    before: list[str],
+    after: list[str],
+    key: Callable[[str], str] = str,
+) -> FieldChange | None:
+    """The change of a list field, or None when both hold the same values (compared by ``key``)."""
+    if {key(value) for value in before} == {key(value) for value in after}:
         return None
     return FieldChange(
         field=field,
@@ -188,8 +194,12 @@ def _changes(
         _list_change(
             DeviceField.IPS, sorted(before.ips, key=_ip_sort), sorted(after.ips, key=_ip_sort)
         ),
+        # ``x.local`` from mDNS and ``X`` from NetBIOS are one name: only a real rename counts.
         _list_change(
-            DeviceField.NAMES, sorted(set(before.hostnames)), sorted(set(after.hostnames))
+            DeviceField.NAMES,
+            sorted(set(before.hostnames)),
+            sorted(set(after.hostnames)),
+            normalize_name,
         ),
         _list_change(DeviceField.MACS, sorted(before.macs), sorted(after.macs)),
     ]
@@ -313,10 +323,11 @@ def _name(finding: Finding, result: AuditResult) -> str | None:
 
 def _file(scope: ScopeDiff, change: ScopeChange, before: _State | None) -> None:
     after_status = change.after
-    if change.kind is ScopeKind.DEVICE and after_status is Status.UNEXPECTED is not change.before:
+    became = after_status is not None and after_status is not change.before
+    if change.kind is ScopeKind.DEVICE and became and after_status is Status.UNEXPECTED:
         scope.newly_unexpected.append(change)
         return
-    if change.kind is ScopeKind.EQUIPMENT and after_status is Status.MISSING is not change.before:
+    if change.kind is ScopeKind.EQUIPMENT and became and after_status is Status.MISSING:
         scope.newly_missing.append(change)
         return
     if _is_drift(before) and (after_status is None or after_status not in _DRIFT):

@@ -148,3 +148,17 @@ def test_pairs_are_one_to_one() -> None:
     pairs = pair_devices(before.devices, before.observations, twice.devices, twice.observations)
     assert len(pairs) == 1
     assert diff_snapshots(before, twice).summary.new == 1
+
+
+def test_names_compare_without_local_suffix_or_case() -> None:
+    from .builders import addr, name, snapshot
+
+    mac, ip = "00:11:32:0a:0b:0c", "10.9.0.30"
+    first = snapshot([addr(mac, ip, T0), name(mac, ip, "DS920.local", T0)])
+    same = snapshot([addr(mac, ip, LATER), name(mac, ip, "ds920", LATER, "nbns")], at=LATER)
+    renamed = snapshot([addr(mac, ip, LATER), name(mac, ip, "NAS-COMPTA", LATER)], at=LATER)
+    assert diff_snapshots(first, same).changed is False
+    change = diff_snapshots(first, renamed).devices.changed[0].changes
+    assert [(c.field, c.before, c.after) for c in change] == [
+        (DeviceField.NAMES, ["DS920.local"], ["NAS-COMPTA"])
+    ]
