@@ -5,17 +5,18 @@ follows DESIGN §6 (0 no drift, 1 drift, 5 another run holds the lock…) and re
 plain log lines through a callback (the CLI writes them to stderr, which journald keeps).
 Alerts go out only for NEW drift: a drifting finding that the previous run did not have. The
 previous run is remembered only once every alert went out, so a failed alert is retried next
-time instead of being lost. Secrets are resolved at send time and never logged.
+time instead of being lost (``<state_dir>/agent-pending.json``). Secrets are resolved at send
+time and never logged.
 
-History and diff belong to ``scopeaudit.store`` / ``scopeaudit.diff`` (issue 7); until they
-land, ``_previous``/``_remember``/``_new_drift`` below are the one place that keeps the last
-audit (``<state_dir>/agent-last.json``) and compares with it.
+The run store (``scopeaudit.store``, ``<state_dir>/runs.sqlite`` by default) holds the lock
+(exit 5), gives the presence history that makes a long absence definitive, keeps device ids
+stable, and records the run; ``scopeaudit.diff.diff_audits`` against the store's previous audit
+of the same contract says which drift is new.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import smtplib
@@ -23,27 +24,28 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 from scopeaudit import __version__
 from scopeaudit.agent_config import AgentConfig, Email, Webhook
 from scopeaudit.audit import AuditRequest, run_audit
 from scopeaudit.audit_models import AuditResult
+from scopeaudit.diff_models import ScopeKind
 from scopeaudit.discovery import ScanEvent
 from scopeaudit.errors import ExitCode, ScopeauditError, StoreLocked
 from scopeaudit.i18n import render, resolve_language
 from scopeaudit.models import utc_now
+from scopeaudit.reconcile import Presence
+from scopeaudit.store import STORE_FILE, RunKind, Store, snapshot_from_result
 from scopeaudit.taxonomy import Language, Status
 
 Log = Callable[[str], None]
 DRIFT_STATUSES = frozenset({Status.MISMATCH, Status.MISSING, Status.UNEXPECTED, Status.AMBIGUOUS})
-LAST_RUN = "agent-last.json"
-LOCK = "agent.lock"
+PENDING = "agent-pending.json"
 
 _TEXT = {
     "start": {
@@ -59,9 +61,9 @@ _TEXT = {
         Language.FR: "scan : {phase} {message}",
     },
     "audited": {
-        Language.EN: "audit done: {devices} devices, drift={drift}, coverage={coverage}, "
+        Language.EN: "audit done (run {run}): {devices} devices, drift={drift}, coverage={coverage}, "
         "fee delta={fee}, {new} new drifting finding(s)",
-        Language.FR: "audit terminé : {devices} appareils, dérive={drift}, couverture={coverage}, "
+        Language.FR: "audit terminé (passage {run}) : {devices} appareils, dérive={drift}, couverture={coverage}, "
         "écart de redevance={fee}, {new} nouvel(s) écart(s)",
     },
     "new_drift": {
@@ -120,30 +122,11 @@ class AgentOutcome:
     alerts: list[AlertOutcome] = field(default_factory=list)
     duration_s: float = 0.0
     error: str | None = None
+    run_id: str | None = None
 
 
 def _nolog(line: str) -> None:
     return None
-
-
-@contextlib.contextmanager
-def agent_lock(state_dir: Path) -> Iterator[None]:
-    """An exclusive, non-blocking lock on ``<state_dir>/agent.lock``; held: ``StoreLocked``.
-
-    flock is released by the kernel when the process dies, so a killed run never leaves a stale
-    lock behind.
-    """
-    state_dir.mkdir(parents=True, exist_ok=True)
-    path = state_dir / LOCK
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StoreLocked(str(path)) from None
-        yield
-    finally:
-        os.close(fd)
 
 
 def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
@@ -165,40 +148,74 @@ def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
         raise
 
 
-# --- history and diff (one place; scopeaudit.store / scopeaudit.diff take over here) -------------
-def drift_keys(findings: list[dict[str, Any]]) -> set[str]:
-    """Stable keys of the drifting findings of an audit JSON document.
+# --- history and diff: the run store and scopeaudit.diff ----------------------------------------
+def store_path(config: AgentConfig) -> Path:
+    return config.store or config.state_dir / STORE_FILE
 
-    Declared items by their id, unexpected devices by their identity-based device id; a
-    provisional ``missing`` is not drift (DESIGN §6).
-    """
+
+def _key(status: Status, who: str) -> str:
+    return f"{status.value}:{who}"
+
+
+def drift_keys(result: AuditResult) -> set[str]:
+    """Stable keys of an audit's drifting findings: declared items by id, undeclared devices by
+    their identity-based id; a provisional ``missing`` is not drift (DESIGN §6)."""
     keys: set[str] = set()
-    for finding in findings:
-        status = finding.get("status")
-        if status not in {s.value for s in DRIFT_STATUSES} or finding.get("provisional"):
+    for finding in result.findings:
+        if finding.status not in DRIFT_STATUSES or finding.provisional:
             continue
-        who = finding.get("equipment_id") or finding.get("device_id")
-        if who is None:
-            who = ",".join(sorted(str(c.get("device_id")) for c in finding.get("candidates", [])))
-        keys.add(f"{status}:{who}")
+        if finding.equipment_id is not None:
+            keys.add(_key(finding.status, finding.equipment_id))
+        elif finding.device_id is not None:
+            keys.add(_key(finding.status, finding.device_id))
+        else:
+            keys.update(_key(finding.status, c.equipment_id) for c in finding.candidates)
     return keys
 
 
-def _previous(state_dir: Path) -> dict[str, Any] | None:
+def new_drift(before: AuditResult | None, after: AuditResult) -> set[str]:
+    """Drift in ``after`` that ``before`` did not have, by identity (``diff_audits``)."""
+    if before is None:
+        return drift_keys(after)
+    from scopeaudit.diff import diff_audits
+
+    scope = diff_audits(before, after).scope
+    keys: set[str] = set()
+    for change in (*scope.newly_unexpected, *scope.newly_missing, *scope.status_changed):
+        now = change.after
+        if now is None or now not in DRIFT_STATUSES or change.after_provisional:
+            continue
+        if change.before in DRIFT_STATUSES and not change.before_provisional:
+            continue  # already drift, another kind of it: not news
+        who = change.equipment_id if change.kind is ScopeKind.EQUIPMENT else change.device_id
+        keys.add(_key(now, who or "?"))
+    return keys
+
+
+def previous_audit(store: Store, reference: str) -> AuditResult | None:
+    """The newest recorded audit of the same contract."""
+    for run in store.runs():
+        if run.kind is RunKind.AUDIT and run.contract_reference == reference:
+            return store.audit(run.id)
+    return None
+
+
+def _pending(state_dir: Path) -> set[str]:
+    """Drift whose alert failed last time: announced again until an alert goes out."""
     try:
-        value = json.loads((state_dir / LAST_RUN).read_text(encoding="utf-8"))
+        value = json.loads((state_dir / PENDING).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    return value if isinstance(value, dict) else None
+        return set()
+    return {str(k) for k in value} if isinstance(value, list) else set()
 
 
-def _remember(state_dir: Path, document: dict[str, Any]) -> None:
-    write_atomic(state_dir / LAST_RUN, json.dumps(document, ensure_ascii=False), 0o600)
-
-
-def _new_drift(previous: dict[str, Any] | None, document: dict[str, Any]) -> list[str]:
-    before = drift_keys(previous.get("findings", [])) if previous else set()
-    return sorted(drift_keys(document.get("findings", [])) - before)
+def _set_pending(state_dir: Path, keys: set[str]) -> None:
+    path = state_dir / PENDING
+    if keys:
+        write_atomic(path, json.dumps(sorted(keys)), 0o600)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 # --- reports -------------------------------------------------------------------------------------
@@ -401,13 +418,17 @@ def _last_success(path: Path) -> float | None:
 
 
 # --- the run -------------------------------------------------------------------------------------
-def _request(config: AgentConfig, lang: Language | None) -> AuditRequest:
+def _request(
+    config: AgentConfig, presence: Mapping[str, Presence], save: Path | None
+) -> AuditRequest:
     request = AuditRequest(
         contract=config.contract,
         snapshots=tuple(config.snapshots),
         decisions=config.decisions,
-        lang=lang,
+        lang=config.lang,
+        presence=presence,
         interface=config.interface,
+        save_snapshot=save,
     )
     # SNMP communities reach the scan once AuditRequest carries them (resolved only then).
     names = AuditRequest.__dataclass_fields__
@@ -424,66 +445,116 @@ def run_agent(
     environ: Mapping[str, str] | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> AgentOutcome:
-    """One scheduled run. ``StoreLocked`` (exit 5) when another run holds the lock; other
+    """One scheduled run. ``StoreLocked`` (exit 5) when another run holds the store; other
     ``ScopeauditError``s come back as the outcome's ``error`` and ``exit_code`` (metrics say
     the run failed, so a broken agent is noticed)."""
     lang = resolve_language(config.lang, None, environ)
     say: Callable[..., None] = lambda code, **p: log(render(_TEXT, code, p, lang))  # noqa: E731
     started = time.monotonic()
+    say("start", version=__version__, contract=config.contract)
+    path = store_path(config)
     try:
-        with agent_lock(config.state_dir):
-            outcome = _locked_run(config, say, lang, environ, started, clock)
+        with Store.open(path) as store:
+            try:
+                audited = _audit(config, store, say, clock)
+            except StoreLocked:
+                raise
+            except ScopeauditError as error:
+                return _failed(config, say, error, started, clock)
+            outcome = _report(config, audited, say, environ, started, clock)
     except StoreLocked:
-        say("locked", path=config.state_dir / LOCK)
+        say("locked", path=path)
         raise
+    except ScopeauditError as error:  # the store itself cannot be opened
+        return _failed(config, say, error, started, clock)
     say("done", duration=outcome.duration_s, status=int(outcome.exit_code))
     return outcome
 
 
-def _locked_run(
+def _failed(
     config: AgentConfig,
     say: Callable[..., None],
-    lang: Language,
-    environ: Mapping[str, str] | None,
+    error: ScopeauditError,
     started: float,
     clock: Callable[[], datetime],
 ) -> AgentOutcome:
-    say("start", version=__version__, contract=config.contract)
-    metrics_path = config.metrics.textfile
+    text = " / ".join(error.lines())
+    say("failed", error=text)
+    duration = time.monotonic() - started
+    path = config.metrics.textfile
+    if path is not None:
+        write_atomic(
+            path,
+            metrics_text(
+                None,
+                success=False,
+                duration_s=duration,
+                now=clock().timestamp(),
+                new_drift=0,
+                last_success=_last_success(path),
+            ),
+        )
+    say("done", duration=duration, status=int(error.exit_code))
+    return AgentOutcome(error.exit_code, duration_s=duration, error=text, metrics=path)
+
+
+@dataclass(frozen=True)
+class _Audited:
+    result: AuditResult
+    new: list[str]
+    run_id: str
+
+
+def _audit(
+    config: AgentConfig, store: Store, say: Callable[..., None], clock: Callable[[], datetime]
+) -> _Audited:
+    """Audit with the store's presence history, record the run, diff with the previous one."""
+    from scopeaudit.contract import load_contract
+    from scopeaudit.snapshot import read_snapshot
+
+    declared = load_contract(config.contract, config.lang)
+    presence = store.presence(declared.reference, [e.id for e in declared.equipment])
 
     def progress(event: ScanEvent) -> None:
         if event.done is None or event.done == event.total:
             say("phase", phase=event.phase, message=event.message)
 
-    try:
-        result = run_audit(_request(config, config.lang), progress, clock=clock)
-    except ScopeauditError as error:
-        text = " / ".join(error.lines())
-        say("failed", error=text)
-        duration = time.monotonic() - started
-        if metrics_path is not None:
-            write_atomic(
-                metrics_path,
-                metrics_text(
-                    None,
-                    success=False,
-                    duration_s=duration,
-                    now=clock().timestamp(),
-                    new_drift=0,
-                    last_success=_last_success(metrics_path),
-                ),
-            )
-        return AgentOutcome(error.exit_code, duration_s=duration, error=text, metrics=metrics_path)
+    with tempfile.TemporaryDirectory(prefix="scopeaudit-agent-") as folder:
+        save = None if config.snapshots else Path(folder) / "scan.json"
+        result = run_audit(_request(config, presence, save), progress, clock=clock)
+        read = [read_snapshot(p) for p in (config.snapshots or ([save] if save else []))]
+    result = store.stabilize_audit(result)
+    before = previous_audit(store, result.contract.reference)
+    dropped: dict[str, int] = {}
+    for one in read:
+        for reason, count in one.dropped.items():
+            dropped[reason] = dropped.get(reason, 0) + count
+    kept = snapshot_from_result(result, read[0].scope if read else None, dropped)
+    run_id = store.record_audit(result, kept, config.contract, result.contract.sha256)
+    if config.keep_runs is not None or config.keep_days is not None:
+        store.prune(config.keep_runs, config.keep_days)
+    new = new_drift(before, result) | (_pending(config.state_dir) & drift_keys(result))
+    return _Audited(result, sorted(new), run_id)
 
+
+def _report(
+    config: AgentConfig,
+    audited: _Audited,
+    say: Callable[..., None],
+    environ: Mapping[str, str] | None,
+    started: float,
+    clock: Callable[[], datetime],
+) -> AgentOutcome:
+    """Reports, alerts on new drift, metrics."""
+    result, new = audited.result, audited.new
     lang = result.language
     from scopeaudit.render.audit_json import render_json
 
     json_text = render_json(result)
-    document = json.loads(json_text)
-    new = _new_drift(_previous(config.state_dir), document)
     summary = result.summary
     say(
         "audited",
+        run=audited.run_id,
         devices=len(result.devices),
         drift=summary.drift,
         coverage=summary.coverage_rate,
@@ -510,10 +581,10 @@ def _locked_run(
                 say("alert_failed", channel=alert.channel, error=alert.error)
     else:
         say("no_alert")
-    if all(a.ok for a in alerts):
-        _remember(config.state_dir, document)
+    _set_pending(config.state_dir, set() if all(a.ok for a in alerts) else set(new))
 
     duration = time.monotonic() - started
+    metrics_path = config.metrics.textfile
     if metrics_path is not None:
         now = clock().timestamp()
         write_atomic(
@@ -536,4 +607,5 @@ def _locked_run(
         metrics=metrics_path,
         alerts=alerts,
         duration_s=duration,
+        run_id=audited.run_id,
     )

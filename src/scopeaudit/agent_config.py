@@ -150,6 +150,9 @@ class AgentConfig(_Model):
     contract: Path
     decisions: Path | None = None
     state_dir: Path = DEFAULT_STATE_DIR
+    store: Path | None = None  # the run store; default: <state_dir>/runs.sqlite
+    keep_runs: int | None = Field(default=None, ge=1)  # store retention; default: keep all
+    keep_days: float | None = Field(default=None, gt=0)
     reports_dir: Path | None = None  # default: <state_dir>/reports
     formats: list[ReportFormat] = Field(default_factory=lambda: _DEFAULT_FORMATS.copy())
     keep_reports: int = Field(default=90, ge=0)  # dated reports of each format kept; 0 = all
@@ -202,7 +205,7 @@ class AgentConfig(_Model):
             communities=[c.model_copy(update=fixed(c, "file")) for c in self.snmp.communities]
         )
         update: dict[str, object] = dict(
-            fixed(self, "contract", "decisions", "state_dir", "reports_dir")
+            fixed(self, "contract", "decisions", "state_dir", "reports_dir", "store")
         )
         update["snapshots"] = [p if p.is_absolute() else base / p for p in self.snapshots]
         update["alerts"] = alerts

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from scopeaudit.agent import agent_lock, drift_keys
 from scopeaudit.errors import ExitCode
+from scopeaudit.snapshot import read_snapshot, write_snapshot
+from scopeaudit.store import Store
 
 from . import sinks
 
@@ -104,9 +105,14 @@ def test_first_run_alerts_once_second_run_stays_quiet(
     assert hook["headers"]["Authorization"] == f"Bearer {TOKEN}"
     document = json.loads(hook["body"])
     assert document["schema"] == "scopeaudit.audit/1"
-    new = sorted(drift_keys(document["findings"]))
-    assert [k.split(":")[0] for k in new] == ["mismatch", "unexpected", "unexpected"]
-    assert "mismatch:HQ-NAS-01" in new
+    drifting = sorted(
+        f["status"]
+        for f in document["findings"]
+        if f["status"] in ("mismatch", "unexpected", "missing", "ambiguous")
+        and not f["provisional"]
+    )
+    assert drifting == ["mismatch", "unexpected", "unexpected"]
+    assert "new drift: mismatch:HQ-NAS-01" in first.stderr
     assert "3 new drifting finding(s)" in got[1]["data"]
     assert got[1]["rcpt"] == ["<noc@provider.example>"]
 
@@ -156,8 +162,12 @@ def test_failed_alert_is_retried_next_run(
     kinds = [r["kind"] for r in sinks.received(out)]
     assert kinds == ["webhook", "email", "webhook", "email"]  # the drift was not forgotten
     assert "alert sent by webhook" in second.stderr
-    third = agent(config)
-    assert len(sinks.received(out)) == 4 and "no new drift" in third.stderr
+    third = agent(config)  # HQ-PC-03 unseen for three runs: now definitively missing
+    news = [line for line in third.stderr.splitlines() if line.startswith("new drift: ")]
+    assert news == ["new drift: missing:HQ-PC-03"], third.stderr
+    assert len(sinks.received(out)) == 6
+    fourth = agent(config)
+    assert len(sinks.received(out)) == 6 and "no new drift" in fourth.stderr, fourth.stderr
 
 
 def test_missing_token_env_fails_the_alert_not_the_run(tmp_path: Path) -> None:
@@ -171,7 +181,8 @@ def test_missing_token_env_fails_the_alert_not_the_run(tmp_path: Path) -> None:
     assert done.returncode == ExitCode.FINDINGS, done.stderr
     assert "SCOPEAUDIT_WEBHOOK_TOKEN is not set" in done.stderr
     assert (tmp_path / "state" / "reports" / "latest.json").is_file()
-    assert not (tmp_path / "state" / "agent-last.json").exists()  # retried next time
+    pending = json.loads((tmp_path / "state" / "agent-pending.json").read_text("utf-8"))
+    assert "mismatch:HQ-NAS-01" in pending  # announced again at the next run
 
 
 def test_a_second_concurrent_run_exits_5(tmp_path: Path) -> None:
@@ -179,11 +190,12 @@ def test_a_second_concurrent_run_exits_5(tmp_path: Path) -> None:
     config.write_text(
         f"contract: {DEMO}\nsnapshots: [{SNAPSHOT}]\nstate_dir: state\n", encoding="utf-8"
     )
-    with agent_lock(tmp_path / "state"):
+    with Store.open(tmp_path / "state" / "runs.sqlite"):  # a technician's audit on the same store
         done = agent(config)
     assert done.returncode == ExitCode.LOCKED, done.stderr
     assert "another run holds the lock" in done.stderr
     assert not (tmp_path / "state" / "reports").exists()
+    assert "scopeaudit_agent" not in "".join(p.name for p in tmp_path.rglob("*.prom"))
     assert agent(config).returncode == ExitCode.FINDINGS  # released: the next run works
 
 
@@ -200,3 +212,34 @@ def test_a_failed_audit_keeps_the_last_success_time(tmp_path: Path) -> None:
     values = metrics(tmp_path / "m.prom")
     assert values["scopeaudit_agent_last_run_success"] == 0
     assert values["scopeaudit_agent_last_success_timestamp_seconds"] == success
+
+
+def test_only_the_drift_new_since_the_previous_run_is_announced(
+    tmp_path: Path, servers: tuple[Path, int, int, object]
+) -> None:
+    out, http_port, smtp_port, _ = servers
+    full = read_snapshot(SNAPSHOT)
+    camera = [d for d in full.devices if "10.77.0.64" in d.ips]
+    assert len(camera) == 1
+    without = full.model_copy(
+        update={"devices": [d for d in full.devices if d not in camera], "fingerprint": None}
+    )
+    reduced = write_snapshot(without, tmp_path / "without-camera.json")
+    config = write_config(tmp_path, http_port, smtp_port)
+    text = config.read_text("utf-8")
+    config.write_text(text.replace(str(SNAPSHOT), str(reduced)), encoding="utf-8")
+    first = agent(config)
+    assert first.returncode == ExitCode.FINDINGS, first.stderr
+    assert len(sinks.received(out)) == 2
+    config.write_text(text, encoding="utf-8")  # the camera appears
+    second = agent(config)
+    assert second.returncode == ExitCode.FINDINGS, second.stderr
+    got = sinks.received(out)
+    assert [r["kind"] for r in got] == ["webhook", "email", "webhook", "email"]
+    assert "1 new drifting finding(s)" in got[3]["data"]
+    news = [line for line in second.stderr.splitlines() if line.startswith("new drift: ")]
+    assert news == [f"new drift: unexpected:{camera[0].id}"], second.stderr
+    with Store.open(tmp_path / "state" / "runs.sqlite", lock=False) as store:
+        runs = store.runs()
+        assert [r.kind.value for r in runs] == ["audit", "audit"]
+        assert store.integrity() == "ok"
