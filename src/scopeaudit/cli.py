@@ -1151,8 +1151,10 @@ def history_command(
         if output_format not in ("text", "json"):
             raise UsageError(_store_text("bad_history_format", language))
         path = store_path or default_store_path()
-        with Store.open(path, lock=False, create=False) as store:
-            runs = store.runs(limit)
+        runs = []
+        if store_path is not None or path.exists():  # no default store yet: no run yet
+            with Store.open(path, lock=False, create=False) as store:
+                runs = store.runs(limit)
     except ScopeauditError as error:
         _fail(error)
     if output_format == "json":
