@@ -12,7 +12,7 @@ fi
 
 APT_PACKAGES=(
   python3 python3-venv python3-dev ca-certificates
-  iproute2 nftables procps kmod util-linux
+  iproute2 nftables procps kmod util-linux systemd
   nmap arp-scan tcpdump make gcc
   snmpd snmp lldpd
   chromium fonts-dejavu-core poppler-utils
