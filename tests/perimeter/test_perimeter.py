@@ -309,3 +309,25 @@ def test_equipment_from_an_inventory_export(tmp_path: Path) -> None:
     assert after["HQ-PC-03"].serial == "9X7Y6Z5"  # paired by MAC, completed with its serial
     # the inventory's unclassified server row changes nothing of the declared server
     assert item_fields(after["HQ-SRV-01"]) == item_fields(before["HQ-SRV-01"])
+
+
+def test_new_items_line_up_with_the_files_own(tmp_path: Path) -> None:
+    """Items at column 0 and CRLF line ends: what is added follows the file's layout."""
+    source = tmp_path / "flat.yaml"
+    source.write_bytes(
+        b"format: 1\r\ncontract: {reference: R-1}\r\nscope:\r\n  networks:\r\n"
+        b"    - {cidr: 10.77.0.0/24, site: HQ}\r\nequipment:\r\n"
+        b"- id: HQ-PRN-01\r\n  category: printer\r\n  hostname: NPI8E2A1F\r\n"
+        b"  mac: 3c:d9:2b:8e:2a:1f\r\n  site: HQ\r\n"
+        b"# the end\r\nlanguage: en\r\n"
+    )
+    outcome = equipment_from(read_snapshot(SNAPSHOT), SNAPSHOT.name, source, Language.EN)
+    assert outcome.change.unchanged == ["HQ-PRN-01"]
+    written = tmp_path / "out.yaml"
+    written.write_bytes(outcome.text.encode())
+    loaded = read_contract(written).contract
+    assert len(loaded.equipment) == 1 + len(outcome.change.added)
+    raw = written.read_bytes()
+    assert b"\n" not in raw.replace(b"\r\n", b"")  # CRLF throughout
+    assert b"- id: HQ-PRN-01\r\n  category: printer\r\n" in raw  # kept as written
+    assert raw.endswith(b"# the end\r\nlanguage: en\r\n")

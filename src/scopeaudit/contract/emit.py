@@ -86,18 +86,23 @@ def _value(key: str, value: Any) -> str:
 
 
 def render_item(
-    fields: dict[str, Any], comments: Sequence[str] = (), commented: bool = False, note: str = ""
+    fields: dict[str, Any],
+    comments: Sequence[str] = (),
+    commented: bool = False,
+    note: str = "",
+    indent: int = 2,
 ) -> str:
-    """One item of the section (two-space indent), commented out when ``commented``."""
-    lines = [f"  # {comment(c)}" for c in comments]
+    """One item of the section, its dash at column ``indent``, commented out when asked."""
+    pad = " " * indent
+    lines = [f"{pad}# {comment(c)}" for c in comments]
     if note:
-        lines.append(f"  # {comment(note)}")
+        lines.append(f"{pad}# {comment(note)}")
     body: list[str] = []
     for index, (key, value) in enumerate(fields.items()):
-        lead = "  - " if index == 0 else "    "
-        body.append(f"{lead}{key}: {_value(key, value)}")
+        lead = "- " if index == 0 else "  "
+        body.append(f"{pad}{lead}{key}: {_value(key, value)}")
     if commented:
-        body = ["  #" + line[1:] for line in body]
+        body = [f"{pad}# {line[indent:]}" for line in body]
     return "\n".join([*lines, *body]) + "\n"
 
 
@@ -186,22 +191,29 @@ def replace_equipment(
         for position, first in enumerate(starts):
             last = starts[position + 1] if position + 1 < len(starts) else end
             chunks.append("".join(lines[first:last]))
+    # new items line up with the file's own (a sequence's dashes must share one column)
+    indent = 2
+    if block and starts:
+        indent = len(lines[starts[0]]) - len(lines[starts[0]].lstrip(" "))
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
     out: list[str] = []
     for entry in entries:
         if isinstance(entry, Keep) and block:
             kept = chunks[entry.index]
-            out.append(kept if kept.endswith("\n") else kept + "\n")
-        elif isinstance(entry, Keep):
-            out.append(render_item(existing[entry.index]))
+            out.append(kept if kept.endswith("\n") else kept + newline)
+            continue
+        if isinstance(entry, Keep):
+            made = render_item(existing[entry.index], indent=indent)
         elif isinstance(entry, Note):
-            out.append(f"  # {comment(entry.text)}\n")
+            made = f"{' ' * indent}# {comment(entry.text)}\n"
         else:
-            out.append(render_item(entry.fields, entry.comments, entry.commented, entry.note))
+            made = render_item(entry.fields, entry.comments, entry.commented, entry.note, indent)
+        out.append(made.replace("\n", newline))
     # the key's line and the comments before the first item stay as written
-    head = "".join(lines[start : starts[0]]) if block and starts else "equipment:\n"
-    section = head + "".join(out) if out else "equipment: []\n"
+    head = "".join(lines[start : starts[0]]) if block and starts else "equipment:" + newline
+    section = head + "".join(out) if out else "equipment: []" + newline
     if not section.endswith("\n"):
-        section += "\n"
+        section += newline
     return "".join(lines[:start]) + section + "".join(lines[end:])
 
 
