@@ -21,6 +21,7 @@ from scopeaudit.taxonomy import Language
 
 if TYPE_CHECKING:  # the run store's types, for the store block's annotations
     from scopeaudit.audit_models import AuditResult
+    from scopeaudit.models import Snapshot
     from scopeaudit.reconcile import Presence
     from scopeaudit.store import Store
 
@@ -209,6 +210,13 @@ def contract_apply_amendment(
         typer.Option("--output", "-o", help="File to write (default: CONTRACT.v<N>.yaml)."),
     ] = None,
     lang: Annotated[Language | None, typer.Option("--lang", help="fr or en.")] = None,
+    include_provisional: Annotated[
+        bool,
+        typer.Option(
+            "--include-provisional",
+            help="The amendment was made with --include-provisional: remove those items too.",
+        ),
+    ] = False,
 ) -> None:
     """Write the contract's next version after a signed amendment; the previous one is kept."""
     from scopeaudit.contract.emit import apply_amendment, next_version_path, write_keeping
@@ -218,7 +226,7 @@ def contract_apply_amendment(
 
     language = resolve_language(lang)
     try:
-        outcome = apply_amendment(contract, amendment, lang)
+        outcome = apply_amendment(contract, amendment, lang, include_provisional)
         language = outcome.language
         target = output or next_version_path(contract)
         kept = write_keeping(target, outcome.text, language)
@@ -438,12 +446,11 @@ def explain_command(
     from scopeaudit.classify.rules import RuleSet
     from scopeaudit.i18n import render
     from scopeaudit.safetext import inert
-    from scopeaudit.snapshot import read_snapshot
 
     try:
         ruleset, language = _h5_rules_and_lang(rules, lang)
         assert isinstance(ruleset, RuleSet)
-        snap = read_snapshot(snapshot)
+        snap = _snapshot_arg(snapshot)
         chosen = decisions_file.find_device(snap.devices, device, str(snapshot))
         pins = {}
         if decisions is not None:
@@ -556,7 +563,6 @@ def decide_command(
     from scopeaudit.errors import UsageError
     from scopeaudit.i18n import resolve_language
     from scopeaudit.macaddr import is_locally_administered, is_mac, normalize_mac
-    from scopeaudit.snapshot import read_snapshot
 
     language = resolve_language(lang)
     path = decisions or decisions_file.default_path(contract)
@@ -565,7 +571,7 @@ def decide_command(
             raise UsageError("say what to decide: --pin-category, --pin-name or --action")
         device_id, macs, names = device, [], []
         if snapshot is not None:
-            snap = read_snapshot(snapshot)
+            snap = _snapshot_arg(snapshot)
             found = decisions_file.find_device(snap.devices, device, str(snapshot))
             device_id = found.id
             macs = [m for m in found.macs if not is_locally_administered(m)]
@@ -1060,6 +1066,16 @@ def _open_store(path: Path | None, no_store: bool) -> Store | None:
     from scopeaudit.store import Store
 
     return Store.open(path)
+
+
+def _snapshot_arg(given: Path) -> Snapshot:
+    """A snapshot argument: the file, else a run of the default store (id, prefix, last~N)."""
+    from scopeaudit.store import Store, default_store_path, load_snapshot_arg
+
+    if given.exists() or not default_store_path().exists():
+        return load_snapshot_arg(str(given), None)
+    with Store.open(default_store_path(), lock=False, create=False) as store:
+        return load_snapshot_arg(str(given), store)
 
 
 def _recorded(store: Store, run_id: str, lang: Language) -> None:

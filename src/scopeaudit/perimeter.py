@@ -390,12 +390,15 @@ def merge_perimeter(contract: Contract, proposed: Sequence[ProposedItem]) -> Per
     return out
 
 
-def amendment_change(contract: Contract, result: AuditResult) -> PerimeterChange:
+def amendment_change(
+    contract: Contract, result: AuditResult, include_provisional: bool = False
+) -> PerimeterChange:
     """The perimeter change a signed amendment made from ``result`` brings to ``contract``.
 
     As the amendment says (render.amendment.plan): every ``unexpected`` finding is added, every
-    non-provisional ``missing`` item is removed, a ``mismatch`` takes the observed category.
-    Provisional absences, ambiguous findings and everything else are kept as they are.
+    non-provisional ``missing`` item is removed (provisional ones too with
+    ``include_provisional``, as the amendment's own option), a ``mismatch`` takes the observed
+    category. Ambiguous findings and everything else are kept as they are.
     """
     out = PerimeterChange()
     added: list[Device] = []
@@ -408,7 +411,7 @@ def amendment_change(contract: Contract, result: AuditResult) -> PerimeterChange
             if device is not None:
                 added.append(device)
                 categories[device.id] = finding.category
-        elif finding.status is Status.MISSING and not finding.provisional:
+        elif finding.status is Status.MISSING and (include_provisional or not finding.provisional):
             if finding.equipment_id:
                 removed.add(finding.equipment_id)
         elif finding.status is Status.MISMATCH and finding.equipment_id:

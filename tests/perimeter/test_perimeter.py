@@ -331,3 +331,15 @@ def test_new_items_line_up_with_the_files_own(tmp_path: Path) -> None:
     assert b"\n" not in raw.replace(b"\r\n", b"")  # CRLF throughout
     assert b"- id: HQ-PRN-01\r\n  category: printer\r\n" in raw  # kept as written
     assert raw.endswith(b"# the end\r\nlanguage: en\r\n")
+
+
+def test_apply_amendment_with_provisional_absences(tmp_path: Path) -> None:
+    contract = tmp_path / "demo.yaml"
+    shutil.copyfile(DEMO, contract)
+    audit = _audit_json(tmp_path, contract)
+    args = ["contract", "apply-amendment", str(contract), str(audit), "--include-provisional"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    after = {i.id for i in read_contract(tmp_path / "demo.v2.yaml").contract.equipment}
+    assert "HQ-PC-03" not in after  # as the amendment made with --include-provisional says
+    assert len(after) == 18 - 1 + 2

@@ -378,7 +378,10 @@ def equipment_from(
 
 
 def apply_amendment(
-    contract_path: Path, audit_path: Path, lang: Language | str | None = None
+    contract_path: Path,
+    audit_path: Path,
+    lang: Language | str | None = None,
+    include_provisional: bool = False,
 ) -> Outcome:
     """``contract apply-amendment``: the contract's next version after a signed amendment."""
     loaded = read_contract(contract_path, lang)
@@ -396,7 +399,7 @@ def apply_amendment(
             )
         )
     contract = loaded.contract
-    change = amendment_change(contract, result)
+    change = amendment_change(contract, result, include_provisional)
     changed = {c.id: c for c in change.changed}
     removed = set(change.removed)
     entries: list[Entry] = []
