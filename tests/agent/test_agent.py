@@ -243,3 +243,20 @@ def test_only_the_drift_new_since_the_previous_run_is_announced(
         runs = store.runs()
         assert [r.kind.value for r in runs] == ["audit", "audit"]
         assert store.integrity() == "ok"
+
+
+def test_log_lines_exist_in_french_and_english(tmp_path: Path) -> None:
+    from scopeaudit.agent import _TEXT
+    from scopeaudit.taxonomy import Language
+
+    assert all(set(texts) == set(Language) for texts in _TEXT.values())
+    config = tmp_path / "agent.yaml"
+    config.write_text(
+        f"contract: {DEMO}\nsnapshots: [{SNAPSHOT}]\nstate_dir: state\nlang: fr\n",
+        encoding="utf-8",
+    )
+    done = agent(config)
+    assert done.returncode == ExitCode.FINDINGS, done.stderr
+    assert "audit terminé (passage " in done.stderr
+    assert "nouvel écart : mismatch:HQ-NAS-01" in done.stderr
+    assert "rapport écrit : " in done.stderr
