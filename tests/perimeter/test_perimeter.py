@@ -343,3 +343,37 @@ def test_apply_amendment_with_provisional_absences(tmp_path: Path) -> None:
     after = {i.id for i in read_contract(tmp_path / "demo.v2.yaml").contract.equipment}
     assert "HQ-PC-03" not in after  # as the amendment made with --include-provisional says
     assert len(after) == 18 - 1 + 2
+
+
+def test_hostile_device_strings_cannot_break_the_contract(tmp_path: Path) -> None:
+    """Names and models come from the network: escaped in values and comments, never code."""
+    from scopeaudit.models import Device
+    from scopeaudit.taxonomy import Role
+
+    evil = "x\nequipment: []\n# \u202e\x1b[31m"
+    devices = [
+        Device(id="dev-a", macs=["3c:2a:f4:11:22:33"], ips=["10.77.0.33"],
+               hostnames=[evil, "PRN-OK"], model=evil, vendor="Brother",
+               category=Category.PRINTER),
+        Device(id="dev-b", macs=["d0:94:66:6e:77:09"], ips=["10.77.0.41"], hostnames=[evil],
+               role=Role.BMC, parent_id="dev-a", category=Category.SERVER),
+    ]  # fmt: skip
+    contract = tmp_path / "demo.yaml"
+    shutil.copyfile(DEMO, contract)
+    from scopeaudit.models import Snapshot
+
+    snapshot = Snapshot(
+        tool_version="t",
+        started_at="2026-11-28T10:00:00Z",
+        finished_at="2026-11-28T10:00:00Z",
+        devices=devices,
+    )
+    outcome = equipment_from(snapshot, "evil\n.json", contract, Language.EN)
+    assert "\u202e" not in outcome.text and "\x1b" not in outcome.text
+    written = tmp_path / "out.yaml"
+    written.write_text(outcome.text, encoding="utf-8")
+    after = {i.id: i for i in read_contract(written).contract.equipment}
+    added = after[outcome.change.added[0].id]
+    assert added.hostname == "PRN-OK"  # the hostile name is no identifier
+    assert added.model == evil  # kept raw in the data, escaped in the file
+    assert len(after) == 19

@@ -10,6 +10,7 @@ the rest of the file is kept byte for byte, and so is every item that does not c
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -25,9 +26,9 @@ import yaml
 from pydantic import ValidationError
 
 from scopeaudit.audit_models import AUDIT_SCHEMA, AuditResult
-from scopeaudit.contract.loader import load_contract, read_contract
+from scopeaudit.contract.loader import read_contract
 from scopeaudit.contract.models import Contract
-from scopeaudit.contract.yamltree import decode, load_tree, read_bytes
+from scopeaudit.contract.yamltree import _TextLoader, decode, read_bytes
 from scopeaudit.errors import InputError
 from scopeaudit.i18n import Catalog, render, resolve_language
 from scopeaudit.models import Snapshot
@@ -217,10 +218,19 @@ def replace_equipment(
     return "".join(lines[:start]) + section + "".join(lines[end:])
 
 
-def load_text(path: Path) -> tuple[str, yaml.Node]:
-    """A contract file's text and its composed YAML tree (TreeError on a hostile file)."""
-    tree = load_tree(path)
-    return decode(read_bytes(path)), tree.root
+def load_text(
+    path: Path, sha256: str | None = None, lang: Language = Language.EN
+) -> tuple[str, yaml.Node]:
+    """A contract file's text and its composed YAML tree, read once (TreeError on a hostile
+    file); with ``sha256``, the bytes must be those validated before (InputError else)."""
+    data = read_bytes(path)
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise InputError(_t("changed", lang, path=path))
+    text = decode(data)
+    root = yaml.compose(text, Loader=_TextLoader)
+    if not isinstance(root, yaml.MappingNode):  # only when it changed since it was validated
+        raise InputError(_t("changed", lang, path=path))
+    return text, root
 
 
 def next_version_path(path: Path, first: int = 2) -> Path:
@@ -313,6 +323,10 @@ TEXT: Catalog = {
         EN: "{path}: cannot be written ({error})",
         FR: "{path} : écriture impossible ({error})",
     },
+    "changed": {
+        EN: "{path}: the file changed while it was being read; run the command again",
+        FR: "{path} : le fichier a changé pendant sa lecture ; relancez la commande",
+    },
     "nothing": {
         EN: "{path}: nothing usable in this file",
         FR: "{path} : rien d'exploitable dans ce fichier",
@@ -367,11 +381,12 @@ def equipment_from(
         header = [_t("built", language, name=name)]
         text = equipment_section([_write(p, language) for p in proposals], header)
         return Outcome(text, change, language)
-    contract = load_contract(merge, lang)
+    loaded = read_contract(merge, lang)
+    contract = loaded.contract
     language = resolve_language(lang, contract.language)
     proposals = equipment_from_devices(snapshot.devices, contract, snapshot.observations)
     change = merge_perimeter(contract, proposals)
-    text, root = load_text(merge)
+    text, root = load_text(merge, loaded.sha256, language)
     entries = _entries_for_merge(contract, change, name, language)
     existing = [item_fields(i) for i in contract.equipment]
     return Outcome(replace_equipment(text, root, entries, existing), change, language)
@@ -412,7 +427,7 @@ def apply_amendment(
         else:
             entries.append(Keep(index))
     entries += [_write(p, language) for p in (*change.added, *change.undecided)]
-    text, root = load_text(contract_path)
+    text, root = load_text(contract_path, loaded.sha256, language)
     existing = [item_fields(i) for i in contract.equipment]
     return Outcome(replace_equipment(text, root, entries, existing), change, language)
 
