@@ -17,6 +17,7 @@ a run can be reconciled or rendered again later, and its fingerprint checked.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import secrets
@@ -440,22 +441,29 @@ class Store:
         return _rewrite_result(result, mapping)
 
     def _match(self, snapshot: Snapshot) -> tuple[dict[str, str], dict[str, datetime]]:
+        found: list[tuple[int, int, str, Device]] = []  # (weight, order, known id, device)
+        pending: list[Device] = []
+        for order, device in enumerate(snapshot.devices):
+            strong, names = device_keys(device, snapshot)
+            known = self._lookup(strong) if strong else self._lookup(names, names_only=True)
+            if known is None:
+                pending.append(device)
+            else:
+                found.append((known[1], order, known[0], device))
         taken: set[str] = set()
         mapping: dict[str, str] = {}
-        pending: list[tuple[Device, set[str]]] = []
-        for device in snapshot.devices:
-            strong, names = device_keys(device, snapshot)
-            found = self._lookup(strong) if strong else self._lookup(names)
-            if found is not None and found not in taken:
-                mapping[device.id] = found
-                taken.add(found)
+        # Strongest matches first: a name match never takes an id a MAC match claims.
+        for _, _, known_id, device in sorted(found, key=lambda f: (-f[0], f[1])):
+            if known_id in taken:
+                pending.append(device)
             else:
-                pending.append((device, strong | names))
+                mapping[device.id] = known_id
+                taken.add(known_id)
         # Unmatched devices keep their own id unless a matched one already took it.
-        for device, _ in pending:
+        for device in pending:
             new = device.id
-            if new in taken:
-                new = device.id + "-" + secrets.token_hex(2)
+            if new in taken:  # deterministic, so a snapshot and its audit agree
+                new = "dev-" + hashlib.sha256(f"store-split:{device.id}".encode()).hexdigest()[:12]
             mapping[device.id] = new
             taken.add(new)
         first: dict[str, datetime] = {}
@@ -469,8 +477,12 @@ class Store:
                 first[device_id] = _time(text)
         return mapping, first
 
-    def _lookup(self, keys: set[str]) -> str | None:
-        """The known device id sharing the strongest of ``keys`` (latest seen on a tie)."""
+    def _lookup(self, keys: set[str], *, names_only: bool = False) -> tuple[str, int] | None:
+        """(known device id, weight) sharing the strongest of ``keys`` (latest seen on a tie).
+
+        ``names_only``: a device known by a serial, universal MAC or client-id is not matched
+        by a name alone (a replaced machine, or a phone named like a desk's PC, is not it).
+        """
         if not keys:
             return None
         marks = ",".join("?" * len(keys))
@@ -478,10 +490,20 @@ class Store:
             f"SELECT key, device_id, last_seen FROM identities WHERE key IN ({marks})",
             sorted(keys),
         ).fetchall()
+        if names_only:
+            rows = [
+                r
+                for r in rows
+                if self._db.execute(
+                    "SELECT 1 FROM identities WHERE device_id = ? AND key NOT LIKE 'name:%'",
+                    (r[1],),
+                ).fetchone()
+                is None
+            ]
         if not rows:
             return None
         best = max(rows, key=lambda r: (_WEIGHT_OF[r[0].split(":", 1)[0]], r[2]))
-        return str(best[1])
+        return str(best[1]), _WEIGHT_OF[best[0].split(":", 1)[0]]
 
     def _remember(self, db: sqlite3.Connection, run_id: RunId, snapshot: Snapshot) -> None:
         seen = snapshot.finished_at.isoformat()

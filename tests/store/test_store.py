@@ -280,3 +280,18 @@ def test_newer_or_foreign_files_are_refused(tmp_path: Path) -> None:
 def test_default_path() -> None:
     assert default_store_path({"XDG_DATA_HOME": "/data"}) == Path("/data/scopeaudit/runs.sqlite")
     assert default_store_path({}) == Path.home() / ".local/share/scopeaudit/runs.sqlite"
+
+
+def test_a_name_alone_does_not_take_a_machine_known_by_its_mac(tmp_path: Path) -> None:
+    later = T0 + timedelta(days=1)
+    first = snapshot_of(
+        [addr(LAPTOP, "10.0.0.5", T0), name(LAPTOP, "10.0.0.5", "reception", T0)], T0
+    )
+    # Next run: the laptop is away; a phone with a randomized MAC calls itself "reception".
+    second = snapshot_of(
+        [addr(PHONE_2, "10.0.0.31", later), name(PHONE_2, "10.0.0.31", "reception", later)], later
+    )
+    with Store.open(tmp_path / "runs.sqlite") as store:
+        store.record_scan(first)
+        kept = store.snapshot(store.record_scan(second))
+    assert by_mac(kept, PHONE_2).id != by_mac(first, LAPTOP).id
