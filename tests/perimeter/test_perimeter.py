@@ -377,3 +377,17 @@ def test_hostile_device_strings_cannot_break_the_contract(tmp_path: Path) -> Non
     assert added.hostname == "PRN-OK"  # the hostile name is no identifier
     assert added.model == evil  # kept raw in the data, escaped in the file
     assert len(after) == 19
+
+
+def test_a_contract_started_from_the_template(tmp_path: Path) -> None:
+    """contract init, then equipment-from --merge: the template's example gives way to items."""
+    start = tmp_path / "new.yaml"
+    assert runner.invoke(app, ["contract", "init", "--lang", "en", "-o", str(start)]).exit_code == 0
+    args = ["contract", "equipment-from", str(SNAPSHOT), "--merge", str(start), "-o", str(start)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = start.read_text(encoding="utf-8")
+    assert 'serial: "00123"' not in text  # the template's commented example is gone
+    assert len(read_contract(start).contract.equipment) == 20
+    template = (tmp_path / "new.v1.yaml").read_text(encoding="utf-8")
+    assert text.split("equipment:")[0] == template.split("equipment:")[0]

@@ -172,7 +172,8 @@ def replace_equipment(
     start = key.start_mark.line
     end = pairs[index + 1][0].start_mark.line if index + 1 < len(pairs) else len(lines)
     # comments and blank lines just before the next key belong to it, not to the section
-    while end > start + 1 and _is_blank_or_comment(lines[end - 1]):
+    # (at the end of the file they are the section's: the template's example, say)
+    while index + 1 < len(pairs) and end > start + 1 and _is_blank_or_comment(lines[end - 1]):
         end -= 1
     chunks: list[str] = []
     items = value.value if isinstance(value, yaml.SequenceNode) else []
