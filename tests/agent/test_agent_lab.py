@@ -24,6 +24,7 @@ import pytest
 
 from scopeaudit.lab import plumbing
 from scopeaudit.lab.instance import LabInstance
+from scopeaudit.store import Store
 
 from . import sinks
 from .test_agent import metrics
@@ -134,6 +135,11 @@ metrics: {{textfile: {state}/metrics/scopeaudit.prom}}
             time.sleep(0.5)
             assert len(sinks.received(received)) == 2, second.stderr  # nothing new: no alert
             assert "no new drift" in second.stderr
+            store = state / "runs.sqlite"
+            assert store.stat().st_uid == uid
+            with Store.open(store, lock=False) as runs:
+                assert [r.kind.value for r in runs.runs()] == ["audit", "audit"]
+                assert runs.integrity() == "ok"
         finally:
             receiver.terminate()
             receiver.wait(timeout=10)
