@@ -195,7 +195,6 @@ def test_a_second_concurrent_run_exits_5(tmp_path: Path) -> None:
     assert done.returncode == ExitCode.LOCKED, done.stderr
     assert "another run holds the lock" in done.stderr
     assert not (tmp_path / "state" / "reports").exists()
-    assert "scopeaudit_agent" not in "".join(p.name for p in tmp_path.rglob("*.prom"))
     assert agent(config).returncode == ExitCode.FINDINGS  # released: the next run works
 
 
