@@ -473,7 +473,8 @@ def open_sides(refs: Sequence[str], store_path: Path | None = None) -> tuple[Lab
     try:
         for ref in wanted:
             path = Path(ref)
-            if path.is_file():
+            if path.is_file() or path.suffix.lower() == ".json" or "/" in ref:
+                # Looks like a file: say so when it is not there, not "no such run".
                 sides.append((load_side(path), None, str(path)))
                 continue
             if store is None:

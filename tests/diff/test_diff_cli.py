@@ -97,6 +97,7 @@ def test_bad_inputs_are_one_line_errors(files: tuple[Path, Path], tmp_path: Path
         ([str(files[0]), str(tmp_path / "nope.json")], 3),  # not a file: a run id of no store
         ([str(files[0]), str(files[1]), "--format", "pdf"], 2),
         (["a", "b", "c"], 3),
+        (["last~1", "last", "--store", str(tmp_path / "none.sqlite")], 3),  # no store there
     ):
         done = _cli(*args, cwd=tmp_path)
         assert done.returncode == code, (args, done.stderr)
@@ -118,6 +119,8 @@ def test_default_is_the_stores_last_two_runs(tmp_path: Path) -> None:
     assert document["from"]["run_id"] != document["to"]["run_id"]
     same = _cli("last", "last", "--store", str(store_path), cwd=tmp_path)
     assert same.returncode == 0, same.stderr
+    too_far = _cli("last~5", "--store", str(store_path), cwd=tmp_path)
+    assert too_far.returncode == 3 and "only 2 run" in too_far.stderr, too_far.stderr
 
 
 def test_hostile_names_are_inert(tmp_path: Path) -> None:
