@@ -78,6 +78,7 @@ def test_human_formats_in_both_languages(
     assert english.returncode == french.returncode == 1
     assert "New devices" in english.stdout and "Nouveaux appareils" in french.stdout
     assert "10.9.0.77" in english.stdout and "10.9.0.77" in french.stdout
+    assert "\\x" not in french.stdout  # our own labels never come out escaped as if hostile
 
 
 def test_output_file(files: tuple[Path, Path], tmp_path: Path) -> None:

@@ -66,12 +66,13 @@ TEXT: Catalog = {
     "provisional": {FR: "{status} (provisoire)", EN: "{status} (provisional)"},
     "randomized": {FR: "{mac} (aléatoire)", EN: "{mac} (randomized)"},
     "summary": {
-        FR: "{new} nouveaux, {gone} disparus, {changed} modifiés, {unchanged} inchangés ; "
-        "{newly_unexpected} nouveaux non déclarés, {newly_missing} nouveaux manquants, "
-        "{resolved} résolus, {status_changed} autres changements de statut",
-        EN: "{new} new, {gone} gone, {changed} changed, {unchanged} unchanged; "
-        "{newly_unexpected} newly unexpected, {newly_missing} newly missing, "
-        "{resolved} resolved, {status_changed} other status changes",
+        FR: "nouveaux : {new}, disparus : {gone}, modifiés : {changed}, "
+        "inchangés : {unchanged} ; nouveaux non déclarés : {newly_unexpected}, "
+        "nouveaux manquants : {newly_missing}, résolus : {resolved}, "
+        "autres changements de statut : {status_changed}",
+        EN: "new: {new}, gone: {gone}, changed: {changed}, unchanged: {unchanged}; "
+        "newly unexpected: {newly_unexpected}, newly missing: {newly_missing}, "
+        "resolved: {resolved}, other status changes: {status_changed}",
     },
 }
 
