@@ -12,13 +12,18 @@ if [ ! -x "$root/bin/bash" ]; then
   debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian
 fi
 cleanup() {
-  for m in dev/pts dev proc sys; do umount -l "$root/$m" 2>/dev/null || true; done
+  for m in dev/pts dev proc sys run/netns run; do umount -l "$root/$m" 2>/dev/null || true; done
+  umount -l "$root" 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM
+# A real machine's / is a mount point, which `ip netns` needs (mount --make-rslave /): make the
+# chroot's root one too.
+mount --bind "$root" "$root"
 mount -t proc proc "$root/proc"
 mount -t sysfs sys "$root/sys"
 mount --bind /dev "$root/dev"
 mount --bind /dev/pts "$root/dev/pts"
+mount -t tmpfs run "$root/run"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 # Where this machine reaches PyPI through a TLS-inspecting proxy, its CA bundle must be trusted
 # inside the chroot too (a real fresh machine needs nothing of the kind).
