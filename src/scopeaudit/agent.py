@@ -429,12 +429,12 @@ def _request(
         presence=presence,
         interface=config.interface,
         save_snapshot=save,
+        passive_seconds=config.passive_seconds,
     )
-    # SNMP communities reach the scan once AuditRequest carries them (resolved only then).
-    names = AuditRequest.__dataclass_fields__
-    if config.snmp.communities and "communities" in names:
+    if config.snmp.communities:
+        # Resolved only now, from their files or environment variables; never logged.
         secrets = tuple(c.ref.resolve() for c in config.snmp.communities)
-        request = replace(request, communities=secrets)  # type: ignore[call-arg,unused-ignore]
+        request = replace(request, communities=secrets)
     return request
 
 

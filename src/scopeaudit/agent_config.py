@@ -158,6 +158,9 @@ class AgentConfig(_Model):
     keep_reports: int = Field(default=90, ge=0)  # dated reports of each format kept; 0 = all
     lang: Language | None = None
     interface: str | None = None
+    # Listening window of each scan: longer than a technician's 20 s (DESIGN §7), since sleeping
+    # laptops and tablets announce themselves rarely.
+    passive_seconds: float = Field(default=120.0, ge=0, le=3600)
     snapshots: list[Path] = Field(default_factory=list)  # reconcile these instead of scanning
     snmp: Snmp = Field(default_factory=Snmp)
     alerts: Alerts = Field(default_factory=Alerts)

@@ -30,7 +30,7 @@ from scopeaudit.contract import Contract, LoadedContract, fees, read_contract
 from scopeaudit.decisions import DecisionsFile
 from scopeaudit.decisions import default_path as default_decisions_path
 from scopeaudit.decisions import load as load_decisions
-from scopeaudit.discovery import Progress, ScanRequest, run_scan
+from scopeaudit.discovery import DEFAULT_PASSIVE_SECONDS, Progress, ScanRequest, run_scan
 from scopeaudit.i18n import resolve_language
 from scopeaudit.merge import merge
 from scopeaudit.models import Observation, ProbeRecord, Snapshot, utc_now
@@ -56,6 +56,8 @@ class AuditRequest:
     recheck: bool = True
     today: date | None = None
     save_snapshot: Path | None = None  # live audits: also write the scan's snapshot here
+    communities: tuple[str, ...] = ("public",)  # SNMP, read-only (never written anywhere)
+    passive_seconds: float = DEFAULT_PASSIVE_SECONDS  # the agent listens longer (DESIGN §7)
 
 
 def merge_snapshots(snapshots: Sequence[Snapshot], lang: Language) -> Snapshot:
@@ -262,7 +264,14 @@ def run_audit(
             today=request.today,
         )
     scope = Scope.from_contract(contract, lang=lang)
-    snapshot = run_scan(ScanRequest(scope=scope, interface=request.interface, lang=lang), progress)
+    scan = ScanRequest(
+        scope=scope,
+        interface=request.interface,
+        communities=request.communities,
+        passive_seconds=request.passive_seconds,
+        lang=lang,
+    )
+    snapshot = run_scan(scan, progress)
     if request.save_snapshot is not None:
         write_snapshot(snapshot, request.save_snapshot)
     if decisions.pins(snapshot.devices, request.today):

@@ -78,6 +78,7 @@ def test_unit_command_against_the_lab(lab: LabInstance) -> None:
             f"""format: 1
 contract: {DEMO}
 state_dir: {state}
+passive_seconds: 20
 formats: [json, html]
 alerts:
   webhook: {{url: "http://127.0.0.1:{HTTP_PORT}/hook", token_file: {token}}}
