@@ -26,8 +26,10 @@ from scopeaudit.models import Observation, ObservationKind, SourceOutcome, utc_n
 from scopeaudit.taxonomy import Source
 
 PROC_NET_ARP = Path("/proc/net/arp")
-# Neighbour states whose MAC is a real answer; FAILED and INCOMPLETE have none worth keeping.
-_USABLE_STATES = {"REACHABLE", "STALE", "DELAY", "PROBE", "PERMANENT", "NOARP"}
+# Neighbour states whose MAC is a recent answer. FAILED and INCOMPLETE have none worth keeping;
+# STALE may be hours old (Linux keeps such entries on quiet networks), so it would report a
+# device that has left, or a phone's previous random MAC, as present: the sweep re-asks anyway.
+_USABLE_STATES = {"REACHABLE", "DELAY", "PROBE", "PERMANENT", "NOARP"}
 # /proc/net/arp flag ATF_COM: the entry is complete.
 _ATF_COM = 0x2
 
