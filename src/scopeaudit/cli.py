@@ -875,7 +875,7 @@ def audit_command(
             shown = ScanRequest(scope=Scope.from_contract(loaded, lang=language), lang=language)
             with ScanProgress(err_console, language, shown) as progress:
                 result = run_audit(request, progress.update)
-        result = stored.record(result, language)
+        result = stored.record(result)
         language = result.language
         text: str | bytes | None = None
         if output_format == "terminal":
@@ -1129,7 +1129,7 @@ class _StoredAudit:
         if not snapshots and save_snapshot is None:
             self.save_snapshot = folder / "scan.json"
 
-    def record(self, result: AuditResult, lang: Language) -> AuditResult:
+    def record(self, result: AuditResult) -> AuditResult:
         """Stable ids in the result, and the run recorded; the result as rendered."""
         if self.store is None:
             return result
@@ -1144,7 +1144,7 @@ class _StoredAudit:
                 dropped[reason] = dropped.get(reason, 0) + count
         kept = snapshot_from_result(result, read[0].scope if read else None, dropped)
         run_id = self.store.record_audit(result, kept, self.contract, result.contract.sha256)
-        _recorded(self.store, run_id, lang)
+        _recorded(self.store, run_id, result.language)
         return result
 
 

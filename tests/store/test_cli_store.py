@@ -33,7 +33,7 @@ def cli(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]
 def audit(store: Path, snapshot: str | Path = DEMO_SNAPSHOT) -> dict[str, Any]:
     done = cli("audit", DEMO_CONTRACT, "--snapshot", snapshot, "--store", store, "--format", "json")
     assert done.returncode == 1, done.stderr  # the demo has planted gaps: drift
-    assert "Run recorded: " in done.stderr
+    assert f"{store})" in done.stderr  # recorded, said in the contract's language (fr)
     document: dict[str, Any] = json.loads(done.stdout)
     return document
 

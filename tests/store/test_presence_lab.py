@@ -31,7 +31,7 @@ def audit(lab: LabInstance, store: Path, out: Path) -> dict[str, Any]:
         timeout=600,
     )  # fmt: skip
     assert done.returncode == 1, done.stderr  # the demo's planted gaps: drift every time
-    assert "Run recorded: " in done.stderr
+    assert f"{store})" in done.stderr  # "Run recorded: ID (STORE)", in the contract's language
     document: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return document
 
