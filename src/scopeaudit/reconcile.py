@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import functools
+import re
+import socket
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -193,8 +195,9 @@ class _State:
 
 
 _M = TypeVar("_M", bound=BaseModel)
-# (field name, is a default factory, the factory or the default); None: use model_construct.
-_Spec = tuple[tuple[str, bool, Any], ...] | None
+# How _trusted builds a model: every field's default in declaration order (required ones hold
+# _REQUIRED), the required names, and the (name, factory) of fields with a default factory.
+_Spec = tuple[dict[str, Any], tuple[str, ...], tuple[tuple[str, Any], ...]] | None
 _REQUIRED = object()
 _IMMUTABLE = (type(None), bool, int, float, str, Decimal, Enum)
 
@@ -208,21 +211,25 @@ def _spec(cls: type[BaseModel]) -> _Spec:
         return None
     if cls.model_config.get("extra") == "allow":
         return None
-    out: list[tuple[str, bool, Any]] = []
+    template: dict[str, Any] = {}
+    required: list[str] = []
+    factories: list[tuple[str, Any]] = []
     for name, info in cls.model_fields.items():
         if info.alias not in (None, name) or info.validation_alias not in (None, name):
             return None
         if info.default_factory is not None:
             if info.default_factory_takes_validated_data:
                 return None
-            out.append((name, True, info.default_factory))
+            template[name] = _REQUIRED
+            factories.append((name, info.default_factory))
         elif info.is_required():
-            out.append((name, False, _REQUIRED))
+            template[name] = _REQUIRED
+            required.append(name)
         elif isinstance(info.default, _IMMUTABLE):
-            out.append((name, False, info.default))
+            template[name] = info.default
         else:
             return None
-    return tuple(out)
+    return template, tuple(required), tuple(factories)
 
 
 def _trusted(cls: type[_M], **values: Any) -> _M:
@@ -236,14 +243,15 @@ def _trusted(cls: type[_M], **values: Any) -> _M:
     spec = _spec(cls)
     if spec is None:
         return cls.model_construct(**values)
-    data: dict[str, Any] = {}
-    for name, factory, default in spec:
-        if name in values:
-            data[name] = values[name]
-        elif factory:
-            data[name] = default()
-        elif default is not _REQUIRED:
-            data[name] = default
+    template, required, factories = spec
+    for name in required:
+        if name not in values:
+            return cls.model_construct(**values)
+    data = template.copy()  # declaration order, as model_construct leaves it
+    data.update(values)
+    for name, factory in factories:
+        if name not in values:
+            data[name] = factory()
     model = cls.__new__(cls)
     # Exactly the attributes model_construct sets for a model without extras or private ones.
     object.__setattr__(model, "__dict__", data)
@@ -356,6 +364,13 @@ def _fits(
     return None
 
 
+def _fits_value(item: EquipmentItem, level: str) -> str | None:
+    """What ``_fits`` returns at the host name and IP levels for a device the index found."""
+    if level == "hostname":
+        return item.hostname
+    return _ip_text(item.ip) if item.ip is not None else None
+
+
 def _contradicts(item: EquipmentItem, device: Device, serials: Mapping[str, set[str]]) -> bool:
     """A weaker identifier must not pair an item with hardware its strong identifiers deny."""
     if item.serial and serials.get(device.id) and item.serial not in serials[device.id]:
@@ -396,7 +411,9 @@ class _Index:
             values = [_ip_text(item.ip)]
         else:
             return []
-        found = {d.id: d for value in values for d in table.get(value, [])}
+        found = {d.id: d for value in values for d in table.get(value, ())}
+        if len(found) < 2:  # the usual case: nothing to order
+            return list(found.values())
         return sorted(found.values(), key=lambda d: self.order[d.id])
 
 
@@ -409,18 +426,24 @@ def _match_declared(
     """Pair items with devices, strongest identifier level first; conflicts are ambiguous."""
     state = _State()
     index = _Index(devices, serials)
+    # The items declaring each identifier kind, listed once rather than tested at every level.
+    declaring = {level: [i for i in items if _identifier(i, level)] for level in LEVELS}
     for level in LEVELS:
         proposals: dict[str, list[tuple[str, str]]] = {}  # item -> [(device, value)]
-        for item in items:
+        for item in declaring[level]:
             if item.id in state.pairs or item.id in state.blocked_items:
-                continue
-            if not _identifier(item, level):
                 continue
             found: list[tuple[str, str]] = []
             for device in index.lookup(item, level):
                 if device.id in state.taken:
                     continue
-                value = _fits(item, device, level, serials)
+                # The index only returns devices sharing the looked-up value, so only a MAC
+                # (which of the item's MACs) needs finding out; the others are known.
+                value = (
+                    _fits(item, device, level, serials)
+                    if level in ("mac", "serial")
+                    else _fits_value(item, level)
+                )
                 if value is None:
                     continue
                 if level in ("hostname", "ip") and _contradicts(item, device, serials):
@@ -493,20 +516,16 @@ def _ip_text(ip: IPv4Address | None) -> str:
     return str(ip)
 
 
+# A dotted quad exactly as ipaddress accepts it: ASCII digits, no leading zero, each <= 255.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_DOTTED_QUAD = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
+
+
 def _ip_int(ip: str) -> int | None:
-    """Dotted IPv4 to int; None when it is not one (a hand-rolled parse: ipaddress is slow)."""
-    parts = ip.split(".")
-    if len(parts) != 4:
+    """Dotted IPv4 to int; None when it is not one (a regex and inet_aton: ipaddress is slow)."""
+    if _DOTTED_QUAD.fullmatch(ip) is None:
         return None
-    value = 0
-    for part in parts:
-        if not (part.isascii() and part.isdigit()) or len(part) > 3 or part[:1] == "0" != part:
-            return None
-        octet = int(part)
-        if octet > 255:
-            return None
-        value = value << 8 | octet
-    return value
+    return int.from_bytes(socket.inet_aton(ip), "big")
 
 
 # The networks of the contract being reconciled as (first, last, site) integer ranges, parsed
@@ -945,6 +964,15 @@ def _is_bmc(device: Device) -> bool:
     return device.role is Role.BMC
 
 
+def _summary(cls: type[_M], by_status: dict[Status, int], **assigned: object) -> _M:
+    """A category or site summary: ``by_status`` and the counters that were ever assigned."""
+    model = _trusted(
+        cls, by_status=by_status, **{k: v for k, v in assigned.items() if v is not None}
+    )
+    model.__pydantic_fields_set__.discard("by_status")  # filled in place, never assigned
+    return model
+
+
 def is_drift(finding: Finding) -> bool:
     """DESIGN §6: mismatch, non-provisional missing, unexpected (not pending) or ambiguous."""
     if finding.status not in DRIFT_STATUSES or finding.provisional:
@@ -960,41 +988,54 @@ def summarize(
 ) -> Summary:
     """Counts, coverage rate and money of ``findings`` (DESIGN §6)."""
     by_status = dict.fromkeys(Status, 0)
-    by_category: dict[Category, CategorySummary] = {}
-    by_site: dict[str, SiteSummary] = {}
-    for item in contract.equipment:
-        if item.category not in by_category:
-            by_category[item.category] = CategorySummary()
-        by_category[item.category].declared += 1
+    # Plain counters, turned into models once at the end: a pydantic attribute assignment per
+    # item was a visible share of reconcile() at 100,000 items (DESIGN §9).
+    declared_by: Counter[Category] = Counter(item.category for item in contract.equipment)
+    found_by: Counter[Category] = Counter()
+    cat_status: dict[Category, dict[Status, int]] = {c: {} for c in declared_by}
+    cat_fee: dict[Category, Decimal] = {}
+    site_status: dict[str, dict[Status, int]] = {}
+    site_fee: dict[str, Decimal] = {}
     total = Decimal(0)
     unpriced: list[Category] = []
     for finding in findings:
-        by_status[finding.status] += 1
-        if finding.category not in by_category:
-            by_category[finding.category] = CategorySummary()
-        cat = by_category[finding.category]
-        cat.by_status[finding.status] = cat.by_status.get(finding.status, 0) + 1
+        status = finding.status
+        by_status[status] += 1
+        counts = cat_status.setdefault(finding.category, {})
+        counts[status] = counts.get(status, 0) + 1
         key = finding.site or "-"
-        if key not in by_site:
-            by_site[key] = SiteSummary()
-        site = by_site[key]
-        site.by_status[finding.status] = site.by_status.get(finding.status, 0) + 1
+        counts = site_status.setdefault(key, {})
+        counts[status] = counts.get(status, 0) + 1
         if finding.fee_delta is None:
             if finding.category not in unpriced:
                 unpriced.append(finding.category)
             continue
         total += finding.fee_delta
-        cat.fee_delta += finding.fee_delta
-        site.fee_delta += finding.fee_delta
+        cat_fee[finding.category] = cat_fee.get(finding.category, Decimal(0)) + finding.fee_delta
+        site_fee[key] = site_fee.get(key, Decimal(0)) + finding.fee_delta
     for finding in findings:
         if finding.device_id is not None:
             # A device the classifier could not name still counts where its item says.
             seen = finding.observed_category or finding.category
             if seen is Category.UNKNOWN and finding.equipment_id:
                 seen = finding.category
-            if seen not in by_category:
-                by_category[seen] = CategorySummary()
-            by_category[seen].found += 1
+            cat_status.setdefault(seen, {})
+            found_by[seen] += 1
+    # The fields each summary would have had assigned, so model_fields_set stays the same.
+    by_category = {
+        c: _summary(
+            CategorySummary,
+            by_status=counts,
+            declared=declared_by.get(c),
+            found=found_by.get(c),
+            fee_delta=cat_fee.get(c),
+        )
+        for c, counts in cat_status.items()
+    }
+    by_site = {
+        key: _summary(SiteSummary, by_status=counts, fee_delta=site_fee.get(key))
+        for key, counts in site_status.items()
+    }
     declared = len(contract.equipment)
     reached = sum(
         1
