@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import functools
+import gc
 import re
 import socket
 from collections import Counter
@@ -336,12 +337,6 @@ def device_serials(
     return out
 
 
-def _identifier(item: EquipmentItem, level: str) -> bool:
-    return bool(
-        {"serial": item.serial, "mac": item.mac, "hostname": item.hostname, "ip": item.ip}[level]
-    )
-
-
 def _fits(
     item: EquipmentItem, device: Device, level: str, serials: Mapping[str, set[str]]
 ) -> str | None:
@@ -387,16 +382,18 @@ class _Index:
     def __init__(self, devices: Sequence[Device], serials: Mapping[str, set[str]]) -> None:
         self.order = {d.id: i for i, d in enumerate(devices)}
         self.by: dict[str, dict[str, list[Device]]] = {level: {} for level in LEVELS}
+        by_serial, by_mac, by_name, by_ip = (self.by[level] for level in LEVELS)
         for device in devices:
-            keys = {
-                "serial": serials.get(device.id, set()),
-                "mac": set(device.macs),
-                "hostname": _names(device.hostnames),
-                "ip": set(device.ips),
-            }
-            for level, values in keys.items():
-                for value in values:
-                    self.by[level].setdefault(value, []).append(device)
+            # A value a device repeats lists it twice; lookup() keeps one entry per device id.
+            for value in serials.get(device.id, ()):
+                by_serial.setdefault(value, []).append(device)
+            for value in device.macs:
+                by_mac.setdefault(value, []).append(device)
+            if device.hostnames:
+                for value in _names(device.hostnames):
+                    by_name.setdefault(value, []).append(device)
+            for value in device.ips:
+                by_ip.setdefault(value, []).append(device)
 
     def lookup(self, item: EquipmentItem, level: str) -> list[Device]:
         """Devices that may fit ``item`` at ``level`` (``_fits`` decides), in device order."""
@@ -427,7 +424,12 @@ def _match_declared(
     state = _State()
     index = _Index(devices, serials)
     # The items declaring each identifier kind, listed once rather than tested at every level.
-    declaring = {level: [i for i in items if _identifier(i, level)] for level in LEVELS}
+    declaring = {
+        "serial": [i for i in items if i.serial],
+        "mac": [i for i in items if i.mac],
+        "hostname": [i for i in items if i.hostname],
+        "ip": [i for i in items if i.ip],
+    }
     for level in LEVELS:
         proposals: dict[str, list[tuple[str, str]]] = {}  # item -> [(device, value)]
         for item in declaring[level]:
@@ -903,6 +905,40 @@ def reconcile(
     ``presence`` gives each declared item's unseen runs/days (default: first run);
     ``rechecked`` what the targeted re-check asked for each item (shown in its details).
     """
+    # The cyclic garbage collector is paused while the findings are built: they make no
+    # reference cycles, and at 100,000 items its passes over every live object (the devices and
+    # the contract included) took about as long as the reconciliation itself (DESIGN §9).
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _reconcile(
+            contract,
+            devices,
+            coverage=coverage,
+            observations=observations,
+            decisions=decisions,
+            presence=presence,
+            rechecked=rechecked,
+            today=today,
+            lang=lang,
+        )
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _reconcile(
+    contract: Contract,
+    devices: Sequence[Device],
+    *,
+    coverage: Sequence[Coverage],
+    observations: Sequence[Observation],
+    decisions: DecisionsFile | None,
+    presence: Mapping[str, Presence] | None,
+    rechecked: Mapping[str, str] | None,
+    today: date | None,
+    lang: Language,
+) -> Reconciliation:
     prices = _Money(contract)
     history = presence or {}
     # Neither the scanner itself nor a management controller is a device of its own here.
