@@ -96,6 +96,7 @@ def assert_intact(path: Path, earlier: dict[str, str]) -> list[str]:
         runs = {r.id: r.fingerprint for r in store.runs()}
         for run_id, fingerprint in earlier.items():
             assert runs.get(run_id) == fingerprint
+        for run_id, fingerprint in runs.items():  # every run there reads back whole
             assert store.snapshot(run_id).fingerprint == fingerprint
         return list(runs)
 
@@ -176,7 +177,11 @@ def test_killed_at_random_moments(tmp_path: Path) -> None:
         with Store.open(path, lock=False) as store:
             committed = {r.id: r.fingerprint or "" for r in store.runs()}
         kill(process)
-        assert sorted(assert_intact(path, {**earlier, **committed})) == sorted(committed)
+        ids = assert_intact(path, {**earlier, **committed})
+        # A recording frozen inside COMMIT may have written its commit record to the WAL
+        # without publishing it yet: it then survives, whole (SQLite recovers it on opening).
+        assert set(committed) <= set(ids) and len(ids) - len(committed) in (0, 1)
         assert set(earlier) <= set(committed)
-        earlier = committed
+        with Store.open(path, lock=False) as store:
+            earlier = {r.id: r.fingerprint or "" for r in store.runs()}
     assert len(earlier) > 2, "the recorder should have committed runs between the kills"
