@@ -22,8 +22,10 @@ trap '"$bin" lab down --name "$name" >/dev/null 2>&1 || true' EXIT INT TERM
 echo
 echo "== 3. A real audit, from the technician's namespace (exit 1: the site drifted from the contract)"
 status=0
+# The demo keeps its own run store, new each time, so that it always shows a first audit.
+rm -f "$out"/runs.sqlite*
 "$bin" lab exec --name "$name" -- "$bin" audit "$contract" --save-snapshot "$out/demo-scan.json" \
-  || status=$?
+  --store "$out/runs.sqlite" || status=$?
 [ "$status" -le 1 ] || exit "$status"
 
 echo
@@ -31,7 +33,7 @@ echo "== 4. The reports, from that scan's snapshot"
 for spec in "json:audit.json" "html:rapport.html" "pdf:rapport.pdf" "amendment:avenant.html" \
   "amendment:avenant.pdf" "amendment:avenant.md"; do
   "$bin" audit "$contract" --snapshot "$out/demo-scan.json" --format "${spec%%:*}" \
-    --output "$out/${spec#*:}" --number 1 --effective-date 2027-01-01 || [ $? -le 1 ]
+    --output "$out/${spec#*:}" --number 1 --effective-date 2027-01-01 --no-store || [ $? -le 1 ]
 done
 
 "$bin" lab down --name "$name"

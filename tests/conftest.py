@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,10 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 STRICT = os.environ.get("SCOPEAUDIT_STRICT") == "1"
+# Session and module fixtures (a lab scan…) run before the per-test store below exists: the
+# whole session's default is a private folder too, never the user's real run history.
+SESSION_DATA = tempfile.mkdtemp(prefix="scopeaudit-tests-data-")
+os.environ["XDG_DATA_HOME"] = SESSION_DATA
 
 
 def skip_or_fail(reason: str) -> None:
@@ -35,11 +40,26 @@ def chromium_path() -> str | None:
     return None
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(SESSION_DATA, ignore_errors=True)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if (item.get_closest_marker("root") or item.get_closest_marker("lab")) and os.geteuid() != 0:
         skip_or_fail("needs root (network namespaces and raw sockets)")
     if item.get_closest_marker("browser") and chromium_path() is None:
         skip_or_fail("needs Chromium (apt-get install chromium)")
+
+
+@pytest.fixture(autouse=True)
+def private_run_store(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every `scan` and `audit` records a run in the default store unless told otherwise: each
+    test (and the subprocesses it starts, which inherit the environment) gets its own data
+    directory, so no test reads the user's real history, leaves runs in it, or sees another
+    test's runs (presence over time would then depend on the order of the tests)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
 
 
 @pytest.fixture(scope="session")
@@ -90,12 +110,3 @@ def lab() -> Iterator[LabInstance]:
         yield instance
     finally:
         instance.down()
-
-
-@pytest.fixture(autouse=True)
-def _private_run_store(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    """Every test gets its own default run store (XDG_DATA_HOME): scans and audits record runs
-    by default, and a shared store would be locked by whichever test runs at the same time."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))

@@ -7,6 +7,7 @@ Chromium also loads the hostile page with ``--dump-dom`` to prove no script from
 from __future__ import annotations
 
 import io
+import os
 import re
 import subprocess
 import sys
@@ -90,7 +91,7 @@ def test_failing_browser_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_cli_pdf_needs_output_and_html_amendment_work(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"]}
     base = [*SCOPEAUDIT, "audit", str(DEMO), "--snapshot", str(SNAPSHOT)]
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -259,12 +260,17 @@ def test_cli_without_chromium_one_line_error(tmp_path: Path) -> None:
             str(tmp_path / "r.pdf"),
             "--lang",
             "en",
+            "--no-store",
         ],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=120,
-        env={"PATH": str(tmp_path), "LANG": "C.UTF-8"},
+        env={
+            "PATH": str(tmp_path),
+            "LANG": "C.UTF-8",
+            "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"],
+        },
     )
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "apt-get install chromium" in done.stderr
@@ -273,7 +279,7 @@ def test_cli_without_chromium_one_line_error(tmp_path: Path) -> None:
 
 @pytest.mark.browser
 def test_cli_pdf_and_pdf_amendment(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"]}
     base = [*SCOPEAUDIT, "audit", str(DEMO), "--snapshot", str(SNAPSHOT), "--lang", "en"]
     for fmt, name, marker in (
         ("pdf", "report.pdf", "Perimeteraudit—contractDEMO-2026-001"),
