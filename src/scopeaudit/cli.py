@@ -1231,8 +1231,18 @@ def store_prune(
 # --- diff: what changed between two runs (owner: diff) -----------------------------------------
 _DIFF_TEXT = {
     "bad_format": {
-        Language.EN: "--format: choose terminal, json, md or html (got {got!r})",
-        Language.FR: "--format : au choix terminal, json, md ou html (reçu {got!r})",
+        Language.EN: "--format: choose terminal, json, csv, md, html, pdf or amendment "
+        "(got {got!r})",
+        Language.FR: "--format : au choix terminal, json, csv, md, html, pdf ou amendment "
+        "(reçu {got!r})",
+    },
+    "pdf_output": {
+        Language.EN: "--format pdf needs --output FILE.pdf",
+        Language.FR: "--format pdf demande --output FICHIER.pdf",
+    },
+    "amendment_audits": {
+        Language.EN: "--format amendment needs two audits (not scan snapshots) to compare",
+        Language.FR: "--format amendment demande deux audits (pas des instantanés de scan)",
     },
     "written": {
         Language.EN: "Diff written to {path}",
@@ -1255,7 +1265,8 @@ def diff_command(
         Path | None, typer.Option("--store", help="Run store file (default: the user's one).")
     ] = None,
     output_format: Annotated[
-        str, typer.Option("--format", help="terminal, json, md or html.")
+        str,
+        typer.Option("--format", help="terminal, json, csv, md, html, pdf or amendment."),
     ] = "terminal",
     output: Annotated[Path | None, typer.Option("--output", help="Write the report here.")] = None,
     lang: Annotated[Language | None, typer.Option("--lang", help="fr or en.")] = None,
@@ -1268,15 +1279,39 @@ def diff_command(
 
     language = resolve_language(lang)
     try:
-        if output_format not in ("terminal", "json", "md", "html"):
+        formats = ("terminal", "json", "csv", "md", "html", "pdf", "amendment")
+        if output_format not in formats:
             raise UsageError(render(_DIFF_TEXT, "bad_format", {"got": output_format}, language))
+        if output_format == "pdf" and output is None:
+            raise UsageError(render(_DIFF_TEXT, "pdf_output", {}, language))
         (before, before_id, before_path), (after, after_id, after_path) = open_sides(
             runs or [], store_path
         )
         diff = diff_runs(
             before, after, before_label=(before_id, before_path), after_label=(after_id, after_path)
         )
-        if output_format == "json":
+        text: str | bytes | None = None
+        if output_format == "amendment":
+            from scopeaudit.audit_models import AuditResult
+            from scopeaudit.diff import amendment_from_diff
+            from scopeaudit.render.amendment import render_amendment
+
+            if not (isinstance(before, AuditResult) and isinstance(after, AuditResult)):
+                raise UsageError(render(_DIFF_TEXT, "amendment_audits", {}, language))
+            # Same choice as `audit --format amendment`: the --output suffix picks the format.
+            suffix = output.suffix.lower().lstrip(".") if output else "html"
+            fmt = {"pdf": "pdf", "md": "md"}.get(suffix, "html")
+            text = render_amendment(amendment_from_diff(diff, after), language, fmt)
+        elif output_format == "pdf" and output is not None:
+            from scopeaudit.render.diff_html import render_html
+            from scopeaudit.render.pdf import print_html
+
+            print_html(render_html(diff, language), output, language)
+        elif output_format == "csv":
+            from scopeaudit.render.diff_csv import render_csv
+
+            text = render_csv(diff, language)
+        elif output_format == "json":
             from scopeaudit.render.diff_json import render_json
 
             text = render_json(diff)
@@ -1292,12 +1327,19 @@ def diff_command(
             from scopeaudit.render.diff_terminal import terminal_text
 
             text = terminal_text(diff, language)
-        if output is None:
-            sys.stdout.write(text)
+        if text is not None and output is None:
+            if isinstance(text, bytes):
+                sys.stdout.buffer.write(text)
+            else:
+                sys.stdout.write(text)
             sys.stdout.flush()
-        else:
+        elif text is not None and output is not None:
             output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text, encoding="utf-8", newline="")
+            if isinstance(text, bytes):
+                output.write_bytes(text)
+            else:
+                output.write_text(text, encoding="utf-8", newline="")
+        if output is not None:
             err_console.print(
                 render(_DIFF_TEXT, "written", {"path": output}, language), markup=False
             )
