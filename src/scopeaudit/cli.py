@@ -1301,7 +1301,9 @@ def diff_command(
             # Same choice as `audit --format amendment`: the --output suffix picks the format.
             suffix = output.suffix.lower().lstrip(".") if output else "html"
             fmt = {"pdf": "pdf", "md": "md"}.get(suffix, "html")
-            text = render_amendment(amendment_from_diff(diff, after), language, fmt)
+            # Without --lang, the amendment speaks the later audit's (the contract's) language.
+            wording = resolve_language(lang, after.language)
+            text = render_amendment(amendment_from_diff(diff, after), wording, fmt)
         elif output_format == "pdf" and output is not None:
             from scopeaudit.render.diff_html import render_html
             from scopeaudit.render.pdf import print_html
