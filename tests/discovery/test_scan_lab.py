@@ -96,6 +96,10 @@ def scan_dir() -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def office_scan(lab: LabInstance, scan_dir: Path) -> tuple[Snapshot, dict[str, Any], float]:
     """The one full scan of this module: (snapshot, canary counts before it, passive seconds)."""
+    # The session lab is shared: earlier tests rotated MACs and stopped personas. Start like a
+    # technician's laptop plugged in fresh, with an empty neighbour cache (the host source reads
+    # it, and a leftover entry of a rotated MAC is a device that is no longer there).
+    lab.exec(["ip", "neigh", "flush", "all"], check=True, timeout=30)
     before = _canaries(lab)
     seconds = _passive_seconds()
     snapshot = _scan(lab, scan_dir / "office.json", "--passive-seconds", str(seconds))
@@ -291,7 +295,15 @@ def test_dry_run_prints_the_plan_and_sends_nothing(lab: LabInstance) -> None:
     assert len(done.stdout.splitlines()) >= 3
     assert sent.strip() == "", sent
     assert re.search(r"^0 packets captured", stats, re.MULTILINE), stats
-    assert _canaries(lab) == before
+    # The kernel may still answer a persona's own ARP request meanwhile (a unicast frame from
+    # the scanner's MAC that the capture above leaves out on purpose): compare what a scan
+    # would send, ARP requests and print-port bytes.
+    after = _canaries(lab)
+    for persona, counts in before.items():
+        assert after[persona].get("arp_requests_from_scanner") == counts.get(
+            "arp_requests_from_scanner"
+        ), persona
+        assert after[persona].get("print_port_bytes") == counts.get("print_port_bytes"), persona
 
 
 @pytest.mark.parametrize(
@@ -333,6 +345,7 @@ def test_rotated_iphone_stays_one_device(
         )
     finally:
         lab.rotate("iph01", original)
+        lab.exec(["ip", "neigh", "flush", "all"], check=True, timeout=30)
     (after,) = [d for d in second.devices if "10.77.0.112" in d.ips]
     assert after.macs == [new_mac] and after.randomized_mac
     assert after.id == phone.id  # its identity follows the announced name, not the MAC
