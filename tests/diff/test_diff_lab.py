@@ -2,10 +2,12 @@
 a run store, then ``scopeaudit diff`` of the store's last two runs.
 
 Between the audits the undeclared camera cam01 comes back (stopped for the first audit), the
-declared printer prn01 stops, the iPhone rotates its randomized MAC, and the desktop pc01 gets
-a new address (as after a DHCP renumbering). The diff must list exactly cam01 as new and prn01 as
-gone; the iPhone and the desktop are the same devices (changed MAC, changed IP), not new ones.
-The lab is restored in ``finally``.
+declared printer prn01 stops, and the iPhone rotates its randomized MAC. The diff must list
+exactly cam01 as new and prn01 as gone; the iPhone is the same device (changed MAC), not new.
+A DHCP renumbering is covered by the hand-made and recorded-snapshot tests in this folder: the
+lab's persona runtimes keep announcing the address they started with (NBNS registrations carry
+it), so renumbering one in place would test the lab, not scopeaudit. The lab is restored in
+``finally``.
 """
 
 from __future__ import annotations
@@ -29,25 +31,11 @@ def _scopeaudit(lab: LabInstance, *args: str) -> tuple[int, str, str]:
     return done.returncode, done.stdout, done.stderr
 
 
-PC_OLD, PC_NEW, GATEWAY = "10.77.0.101/24", "10.77.0.150/24", "10.77.0.1"
-
-
-def _renumber(lab: LabInstance, persona: str, address: str) -> None:
-    """Give a persona's first interface a new address, as a DHCP server renumbering it would."""
-    for argv in (
-        ["ip", "addr", "flush", "dev", "eth0"],
-        ["ip", "addr", "add", address, "dev", "eth0"],
-        ["ip", "route", "replace", "default", "via", GATEWAY],
-    ):
-        lab.exec(argv, ns=persona, check=True, timeout=30)
-
-
 def test_two_lab_audits_then_diff(lab: LabInstance) -> None:
     personas = {p["id"]: p for p in lab.status()["personas"]}
     iphone, camera, printer = (personas[k]["macs"][0] for k in ("iph01", "cam01", "prn01"))
     stopped: set[str] = set()
     rotated = None
-    renumbered = False
     with tempfile.TemporaryDirectory(prefix="h13-diff-lab-") as folder:
         store = str(Path(folder) / "runs.sqlite")
         audit = ("audit", str(DEMO), "--format", "json", "--store", store)
@@ -61,8 +49,6 @@ def test_two_lab_audits_then_diff(lab: LabInstance) -> None:
             lab.stop_persona("prn01")
             stopped.add("prn01")
             rotated = lab.rotate("iph01")
-            _renumber(lab, "pc01", PC_NEW)
-            renumbered = True
             # A month passes between two audits: the technician's neighbour cache would not
             # still hold the iPhone's previous MAC (the host source reads that cache).
             lab.exec(["ip", "neigh", "flush", "all"], check=True, timeout=30)
@@ -73,10 +59,8 @@ def test_two_lab_audits_then_diff(lab: LabInstance) -> None:
                 lab.start_persona(persona)
             if rotated is not None:
                 lab.rotate("iph01", iphone)
-            if renumbered:
-                _renumber(lab, "pc01", PC_OLD)
             # Leave no trace for the next tests of the session lab: the technician's cache
-            # still maps the iPhone's and the desktop's addresses to what they were meanwhile.
+            # still maps the iPhone's address to its rotated MAC.
             lab.exec(["ip", "neigh", "flush", "all"], check=True, timeout=30)
         code, out, err = _scopeaudit(lab, "diff", "--store", store, "--format", "json")
         assert code == 1, err
@@ -94,10 +78,6 @@ def test_two_lab_audits_then_diff(lab: LabInstance) -> None:
     assert len(phone) == 1, diff["devices"]["changed"]
     macs = {f["field"]: f for f in phone[0]["changes"]}["macs"]
     assert macs["removed"] == [iphone] and macs["added"] == [rotated]
-    desktop = [c for c in diff["devices"]["changed"] if "b0:4f:13:5c:99:01" in c["device"]["macs"]]
-    assert len(desktop) == 1, diff["devices"]["changed"]
-    ips = {f["field"]: f for f in desktop[0]["changes"]}["ips"]
-    assert ips["removed"] == ["10.77.0.101"] and ips["added"] == ["10.77.0.150"]
     scope = diff["scope"]
     assert [c["equipment_id"] for c in scope["newly_missing"]] == ["HQ-PRN-01"]
     camera_id = diff["devices"]["new"][0]["id"]
