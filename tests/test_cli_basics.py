@@ -64,8 +64,11 @@ def _start_blocked_on_fifo(tmp_path: Path) -> tuple[subprocess.Popen[str], int]:
     fifo = tmp_path / "contract.yaml"
     os.mkfifo(fifo)
 
-    def as_from_a_terminal() -> None:  # a background job may have inherited SIGINT ignored
+    def as_from_a_terminal() -> None:
+        # a background job may have inherited SIGINT ignored, a harness may have it blocked:
+        # both pass through exec, and neither is how a terminal runs the command
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
     process = subprocess.Popen(
         [sys.executable, "-m", "scopeaudit", "contract", "check", str(fifo)],

@@ -63,6 +63,12 @@ def spread_hosts(
     return chosen
 
 
+
+def _interruptible() -> None:
+    """Let SIGINT stop a child however the harness runs (ignored or blocked signals survive exec)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
 @dataclass
 class FlatLab:
     """A bridge, a scanner and ``hosts`` silent hosts (they answer ARP, nothing else)."""
@@ -199,6 +205,7 @@ class FlatLab:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_interruptible,
         )
         try:
             time.sleep(0.3)  # tcpdump attaches its filter before the first frame

@@ -292,6 +292,10 @@ def test_ctrl_c_stops_the_senders_at_their_next_batch(flat_lab: FlatLab, tmp_pat
 
     from netlab import PYTHON, REPO, SWEEP_WORKER
 
+    def _interruptible() -> None:  # as from a terminal, whatever mask the harness runs with
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
     pcap = tmp_path / "arp.pcap"
     args = json.dumps({"networks": [str(LAB_NET)], "rate": 100})
     with flat_lab.capture(pcap):
@@ -301,6 +305,7 @@ def test_ctrl_c_stops_the_senders_at_their_next_batch(flat_lab: FlatLab, tmp_pat
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_interruptible,
         )
         try:
             deadline = time.monotonic() + 60

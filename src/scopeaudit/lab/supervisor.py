@@ -487,8 +487,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hosts", type=int, default=None)
     args = parser.parse_args(argv)
     root: Path = args.dir
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    stop_signals = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+    for signum in stop_signals:
         signal.signal(signum, _on_signal)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)  # a blocked mask survives exec
     supervisor: Supervisor | None = None
     code = 0
     try:

@@ -59,6 +59,8 @@ class Runtime:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.rotate()))
+        # a signal mask blocked by whoever started the lab survives exec: lift it for ours
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
         self.link.open()
         self._start_snmp()
         await self.tcp.start()
