@@ -129,9 +129,24 @@ def _nolog(line: str) -> None:
     return None
 
 
-def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
+def _umask() -> int:
+    """The process umask (the unit's ``UMask=``), read without changing it where Linux allows."""
+    try:
+        for line in Path("/proc/self/status").read_text("ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def write_atomic(path: Path, data: str | bytes, mode: int = 0o644, *, public: bool = False) -> None:
     """Write ``path`` through a temporary file in its folder and a rename: readers never see
-    half a file (node_exporter may read the metrics at any moment)."""
+    half a file (node_exporter may read the metrics at any moment). ``mode`` is narrowed by the
+    umask as ``open`` would: reports name every device of a client, the unit keeps them 0640.
+    ``public`` files (the metrics: counts only) keep ``mode`` so node_exporter's user reads them."""
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -140,7 +155,7 @@ def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
             out.write(raw)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(tmp, mode)
+        os.chmod(tmp, mode if public else mode & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -493,6 +508,7 @@ def _failed(
                 new_drift=0,
                 last_success=_last_success(path),
             ),
+            public=True,
         )
     say("done", duration=duration, status=int(error.exit_code))
     return AgentOutcome(error.exit_code, duration_s=duration, error=text, metrics=path)
@@ -597,6 +613,7 @@ def _report(
                 new_drift=len(new),
                 last_success=now,
             ),
+            public=True,
         )
         say("metrics", path=metrics_path)
     return AgentOutcome(

@@ -1,8 +1,9 @@
 """The unit's ExecStart run exactly as systemd would, against the standard lab site.
 
-In the technician's namespace, as an unprivileged user (the unit's ``scopeaudit`` when it
-exists, else a dedicated unused uid) holding only CAP_NET_RAW and CAP_NET_ADMIN as ambient
-capabilities (setpriv), no new privileges, stdin from /dev/null, no TTY, the unit's environment.
+In the technician's namespace, as the unit's own system user (``User=``/``Group=`` of the unit;
+created as agent/install.sh creates it when the machine has none, and removed afterwards) holding
+only the unit's ambient capabilities (setpriv), no new privileges, the unit's umask, stdin from
+/dev/null, no TTY, the unit's environment.
 The webhook and SMTP receivers run inside the same namespace on its loopback. Two runs: the
 first writes reports, metrics and ONE alert of each kind for the new drift; the second, with
 nothing changed, none.
@@ -10,6 +11,7 @@ nothing changed, none.
 
 from __future__ import annotations
 
+import grp
 import json
 import os
 import pwd
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,12 +40,36 @@ UNIT = REPO / "agent" / "scopeaudit-agent.service"
 HTTP_PORT, SMTP_PORT = 18014, 18025
 
 
-def unit_user() -> tuple[int, int]:
+def unit_settings() -> dict[str, list[str]]:
+    """Every ``Key=value`` of the unit's [Service] section (a key may repeat)."""
+    settings: dict[str, list[str]] = {}
+    for line in UNIT.read_text("utf-8").splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            key, value = line.split("=", 1)
+            settings.setdefault(key, []).append(value)
+    return settings
+
+
+@pytest.fixture
+def unit_user() -> Iterator[tuple[int, int]]:
+    """The unit's user: the machine's own when installed, else created for this test only."""
+    settings = unit_settings()
+    user, group = settings["User"][0], settings["Group"][0]
+    created = False
     try:
-        entry = pwd.getpwnam("scopeaudit")
-        return entry.pw_uid, entry.pw_gid
+        pwd.getpwnam(user)
     except KeyError:
-        return 64014, 64014  # no such user here: an unused uid stands for it
+        subprocess.run(
+            ["useradd", "--system", "--home-dir", "/var/lib/scopeaudit", "--no-create-home",
+             "--shell", "/usr/sbin/nologin", "--user-group", "--comment", "scopeaudit test", user],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        created = True
+    try:
+        yield pwd.getpwnam(user).pw_uid, grp.getgrnam(group).gr_gid
+    finally:
+        if created:
+            subprocess.run(["userdel", user], check=True, capture_output=True)
 
 
 def exec_start() -> tuple[list[str], dict[str, str]]:
@@ -61,8 +88,14 @@ def exec_start() -> tuple[list[str], dict[str, str]]:
     return ["/usr/bin/python3", "-m", "scopeaudit", *args], {"PYTHONPATH": f"{REPO / 'src'}:{site}"}
 
 
-def test_unit_command_against_the_lab(lab: LabInstance) -> None:
-    uid, gid = unit_user()
+def test_unit_command_against_the_lab(lab: LabInstance, unit_user: tuple[int, int]) -> None:
+    uid, gid = unit_user
+    settings = unit_settings()
+    caps = ",".join(
+        "+" + cap.removeprefix("CAP_").lower() for cap in settings["AmbientCapabilities"][0].split()
+    )
+    assert caps == "+net_raw,+net_admin"  # what the issue allows, nothing more
+    environment = [v for line in settings.get("Environment", []) for v in line.split()]
     folder = Path(tempfile.mkdtemp(prefix="h14-agent-"))
     try:
         os.chmod(folder, 0o755)
@@ -100,11 +133,12 @@ metrics: {{textfile: {state}/metrics/scopeaudit.prom}}
             argv[argv.index("/etc/scopeaudit/agent.yaml")] = str(config)
             wrapped = plumbing.netns_exec_argv(
                 lab.namespace_of(),
-                ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
-                 "--inh-caps=-all,+net_raw,+net_admin", "--ambient-caps=-all,+net_raw,+net_admin",
-                 "--bounding-set=-all,+net_raw,+net_admin", "--no-new-privs",
-                 "env", "-i", "NMAP_PRIVILEGED=1", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-                 "LANG=C.UTF-8", *(f"{k}={v}" for k, v in env.items()), *argv],
+                ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--init-groups",
+                 f"--inh-caps=-all,{caps}", f"--ambient-caps=-all,{caps}",
+                 f"--bounding-set=-all,{caps}", "--no-new-privs",
+                 "env", "-i", *environment, "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                 "LANG=C.UTF-8", *(f"{k}={v}" for k, v in env.items()),
+                 "/bin/sh", "-c", f'umask {settings["UMask"][0]} && exec "$@"', "unit", *argv],
             )  # fmt: skip
 
             def run() -> subprocess.CompletedProcess[str]:
@@ -123,10 +157,13 @@ metrics: {{textfile: {state}/metrics/scopeaudit.prom}}
             reports = state / "reports"
             assert (reports / "latest.json").is_file() and (reports / "latest.html").is_file()
             assert (reports / "latest.json").stat().st_uid == uid  # written as the unit's user
+            assert (reports / "latest.json").stat().st_mode & 0o007 == 0  # the unit's UMask
             document = json.loads((reports / "latest.json").read_text("utf-8"))
             ran = {s["name"]: s["ok"] for s in document["sources"]}
             assert ran["arp"] is True and ran["passive"] is True, ran  # raw sockets: the caps
             values = metrics(state / "metrics" / "scopeaudit.prom")
+            # counts only, read by node_exporter's own user: the umask does not hide them
+            assert (state / "metrics" / "scopeaudit.prom").stat().st_mode & 0o004
             assert values["scopeaudit_agent_last_run_success"] == 1
             assert values['scopeaudit_fee_delta{contract="DEMO-2026-001"}'] == -66
             assert "lab-t0ken-h14" not in first.stderr
