@@ -3,7 +3,8 @@
 ``run_scan`` is the one orchestrator of a scan; it never prints and never exits. Order: the host
 source (instant), then the passive window opens in the background while the ARP sweep runs on
 the segments this machine faces, nmap discovers the routed networks and probes the live hosts,
-and the name and SNMP queries go to the live hosts; files given with ``--import`` are read; the
+and the name and SNMP queries go to the live hosts (then the SNMP tables of the routers,
+switches and access points among them, and of the configured ``snmp.devices``); files given with ``--import`` are read; the
 window closes; observations are merged into devices, which are classified. Each source's failure is a
 ``SourceOutcome``, never an abort: only when every source failed is the scan a failure.
 """
@@ -34,7 +35,8 @@ from scopeaudit.models import (
 from scopeaudit.oui import data_version
 from scopeaudit.scope import DEFAULT_ARP_RATE, ProbePlan, Scope, build_plan
 from scopeaudit.snapshot import seal
-from scopeaudit.sources import arp, banners, host, importer, names, nmap, passive, snmp
+from scopeaudit.snmp_config import SnmpOptions
+from scopeaudit.sources import arp, banners, host, importer, names, nmap, passive, snmp, snmp_tables
 from scopeaudit.sources.host import local_interfaces
 from scopeaudit.taxonomy import Language, Source
 
@@ -54,6 +56,8 @@ class ScanRequest:
     deep: bool = False
     imports: tuple[Path, ...] = ()
     communities: tuple[str, ...] = ("public",)
+    # Resolved --snmp-config / agent snmp section; None: ``communities`` and default limits.
+    snmp: SnmpOptions | None = None
     rules: tuple[Path, ...] = ()
     lang: Language | None = None
 
@@ -302,10 +306,41 @@ def _run_queries(
         collected.probe_log.extend(asked.probes)
     if Source.SNMP in request.sources:
         _emit(progress, ScanEvent("snmp", total=len(live), hosts=len(live)))
-        read = snmp.read_system(scope, live, communities=list(request.communities), lang=lang)
+        options = request.snmp or SnmpOptions(communities=request.communities)
+        communities = list(options.communities)
+        read = snmp.read_system(scope, live, communities=communities, lang=lang)
         collected.observations.extend(read.observations)
-        collected.outcomes.append(read.outcome)
         collected.probe_log.extend(read.probes)
+        outcome = read.outcome
+        if options.tables:
+            gear = [
+                o.ip
+                for o in read.observations
+                if o.kind is ObservationKind.SNMP_SYSTEM
+                and o.ip
+                and snmp_tables.is_network_gear(o.data)
+            ]
+            devices = list(dict.fromkeys([*gear, *options.devices]))
+            if devices:
+                _emit(progress, ScanEvent("snmp", total=len(devices), hosts=len(live)))
+                tables = snmp_tables.read_tables(scope, devices, options=options, lang=lang)
+                collected.observations.extend(tables.observations)
+                collected.probe_log.extend(tables.probes)
+                collected.add_dropped("out_of_scope", tables.dropped)
+                outcome = _joined(outcome, tables.outcome)
+        collected.outcomes.append(outcome)
+
+
+def _joined(system: SourceOutcome, tables: SourceOutcome) -> SourceOutcome:
+    """The system group and the tables are one source, ``snmp``: one outcome."""
+    errors = [e for e in (system.error, tables.error) if e]
+    return SourceOutcome(
+        name=Source.SNMP,
+        ok=system.ok and tables.ok,
+        error="; ".join(errors) if errors else None,
+        duration_s=round(system.duration_s + tables.duration_s, 3),
+        detail={**system.detail, **tables.detail},
+    )
 
 
 def parse_sources(names: Sequence[str]) -> frozenset[Source]:

@@ -19,6 +19,11 @@ name or CDP device id from two MACs of the same manufacturer, unless the name is
 own (Yealink phones announce ``SIP-T46U``). LLDP and CDP names and DHCP FQDNs are listed as
 host names.
 
+SNMP tables (docs/snmp.md): a router's neighbour row is an address binding like an ARP reply,
+and the only one that gives a routed host its real MAC; a switch's forwarding row names the
+access port of its MAC (``switch_port``, the latest row), except rows of an uplink port, which
+tie nothing; a remote LLDP row ties by its chassis MAC and lists its system name.
+
 Imported leases and inventory rows tie by their MACs, serial and DHCP client-id; an expired
 or free lease (``active: false``) stays in the snapshot but builds no device.
 
@@ -48,7 +53,7 @@ from enum import IntEnum
 
 from scopeaudit import oui
 from scopeaudit.macaddr import is_mac, is_multicast, normalize_mac
-from scopeaudit.models import Device, Observation, ObservationKind, Reason
+from scopeaudit.models import Device, Observation, ObservationKind, Reason, SwitchPort
 
 # A MAC answering ARP for this many distinct addresses is doing proxy ARP (a router), not a
 # multi-address host: servers rarely carry more than a couple of aliases on one interface.
@@ -207,6 +212,9 @@ def identity_keys(observation: Observation, bound_mac: str | None = None) -> lis
     if observation.kind is ObservationKind.TTL:
         # The TTL belongs to the sender's IP stack; the MAC may be the router that forwarded it.
         return keys
+    if observation.kind is ObservationKind.SNMP_FDB and observation.data.get("uplink"):
+        # A MAC behind an uplink is "somewhere beyond this port": no sighting of its own.
+        return keys
     sender = observation.mac or bound_mac
     if sender:
         key = _mac_key(sender)
@@ -312,7 +320,11 @@ def _reflectors(senders: Sequence[str | None], keys_of: list[list[Key]]) -> set[
     return {mac for mac, found in names.items() if len(found) >= REFLECTOR_MIN_NAMES}
 
 
-_BINDING_KINDS = frozenset({ObservationKind.ADDRESS, ObservationKind.INTERFACE})
+# A router's neighbour table (SNMP) binds too: it is the one source that knows a routed host's
+# own MAC, which frames from behind the router never carry.
+_BINDING_KINDS = frozenset(
+    {ObservationKind.ADDRESS, ObservationKind.INTERFACE, ObservationKind.SNMP_NEIGHBOR}
+)
 
 
 def _bound_macs(observations: Sequence[Observation], proxy: _Proxy) -> dict[int, str]:
@@ -559,10 +571,36 @@ def _device(
             o.kind is ObservationKind.INTERFACE and o.data.get("scanner") is True for o in chosen
         ),
         proxy_arp=any(mac in proxy.macs for mac in macs),
+        switch_port=_switch_port(chosen),
         first_seen=first_seen,
         last_seen=max(o.time for o in chosen),
         evidence=members,
         reasons=reasons,
+    )
+
+
+def _switch_port(chosen: list[Observation]) -> SwitchPort | None:
+    """The access port of the latest FDB row (not an uplink's) among a device's evidence."""
+    rows = [
+        o
+        for o in chosen
+        if o.kind is ObservationKind.SNMP_FDB
+        and not o.data.get("uplink")
+        and isinstance(o.data.get("port"), int)
+        and isinstance(o.data.get("reporter_ip"), str)
+    ]
+    if not rows:
+        return None
+    row = max(rows, key=lambda o: o.time)
+    data = row.data
+    name, if_name, vlan = data.get("reporter_name"), data.get("if_name"), data.get("vlan")
+    return SwitchPort(
+        switch_ip=data["reporter_ip"],
+        switch_name=name if isinstance(name, str) else None,
+        port=data["port"],
+        if_name=if_name if isinstance(if_name, str) else None,
+        vlan=vlan if isinstance(vlan, int) else None,
+        seen_at=row.time,
     )
 
 
@@ -573,6 +611,7 @@ def _announced_names(observation: Observation) -> list[str]:
         ObservationKind.HOSTNAME: "name",
         ObservationKind.DHCP: "fqdn",
         ObservationKind.LLDP: "system_name",
+        ObservationKind.SNMP_LLDP: "system_name",
         ObservationKind.CDP: "device_id",
     }.get(observation.kind)
     value = observation.data.get(key) if key else None

@@ -10,7 +10,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from scopeaudit.taxonomy import Category, FormFactor, Role, Source
 
@@ -49,6 +55,9 @@ class ObservationKind(StrEnum):
     OS_GUESS = "os_guess"  # data: name, accuracy, classes [{type, vendor, osfamily}]
     INTERFACE = "interface"  # the scanner's own interface (host source); data: name, cidr
     INVENTORY = "inventory"  # imported inventory row (GLPI, OCS, lease file); data: fields
+    SNMP_NEIGHBOR = "snmp_neighbor"  # a router's ARP row: ip, mac, if_index, if_name, reporter_ip
+    SNMP_FDB = "snmp_fdb"  # a switch's FDB row: mac, port, if_name, vlan, fid, status, uplink
+    SNMP_LLDP = "snmp_lldp"  # a remote LLDP neighbour in a device's lldpRemTable
 
 
 class Observation(Frozen):
@@ -69,6 +78,17 @@ class Reason(Frozen):
     code: str
     params: dict[str, JsonScalar] = Field(default_factory=dict)
     text: str = ""
+
+
+class SwitchPort(Frozen):
+    """Where a device is plugged: the switch port its MAC was learned on (an SNMP FDB row)."""
+
+    switch_ip: str
+    switch_name: str | None = None
+    port: int = Field(description="BRIDGE-MIB port number.")
+    if_name: str | None = None
+    vlan: int | None = None
+    seen_at: datetime | None = None
 
 
 class Device(BaseModel):
@@ -94,11 +114,24 @@ class Device(BaseModel):
     policy: str | None = None
     scanner: bool = Field(default=False, description="This device is the scanning machine.")
     proxy_arp: bool = Field(default=False, description="One IP answered for many MACs.")
+    switch_port: SwitchPort | None = Field(
+        default=None, description="The access port its MAC was last learned on (SNMP FDB)."
+    )
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     evidence: list[int] = Field(
         default_factory=list, description="Indexes into the snapshot's observations."
     )
+
+    @model_serializer(mode="wrap")
+    def _without_empty_port(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        # No return annotation: pydantic then keeps the model's own JSON Schema.
+        # Written only when known, so snapshots and results made before the field existed keep
+        # their canonical JSON, hence their fingerprints.
+        dumped: dict[str, Any] = handler(self)
+        if dumped.get("switch_port") is None:
+            dumped.pop("switch_port", None)
+        return dumped
 
 
 class SourceOutcome(Frozen):
