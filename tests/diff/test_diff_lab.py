@@ -2,11 +2,10 @@
 a run store, then ``scopeaudit diff`` of the store's last two runs.
 
 Between the audits the undeclared camera cam01 comes back (stopped for the first audit), the
-declared printer prn01 stops, and the iPhone rotates its randomized MAC. The diff must list
-exactly cam01 as new and prn01 as gone; the iPhone is the same device (changed MAC), not new.
-A DHCP renumbering is covered by the hand-made and recorded-snapshot tests in this folder: the
-lab's persona runtimes keep announcing the address they started with (NBNS registrations carry
-it), so renumbering one in place would test the lab, not scopeaudit. The lab is restored in
+declared printer prn01 stops, the iPhone rotates its randomized MAC and the desktop pc01 gets
+another DHCP lease (10.77.0.101 -> 10.77.0.150: its runtime restarts and announces itself from
+the new address). The diff must list exactly cam01 as new and prn01 as gone; the iPhone (changed
+MAC) and the desktop (changed IP) are the same devices, not new ones. The lab is restored in
 ``finally``.
 """
 
@@ -33,9 +32,13 @@ def _scopeaudit(lab: LabInstance, *args: str) -> tuple[int, str, str]:
 
 def test_two_lab_audits_then_diff(lab: LabInstance) -> None:
     personas = {p["id"]: p for p in lab.status()["personas"]}
-    iphone, camera, printer = (personas[k]["macs"][0] for k in ("iph01", "cam01", "prn01"))
+    iphone, camera, printer, desktop_mac = (
+        personas[k]["macs"][0] for k in ("iph01", "cam01", "prn01", "pc01")
+    )
+    desktop_ip = personas["pc01"]["ips"][0]
     stopped: set[str] = set()
     rotated = None
+    renumbered = False
     with tempfile.TemporaryDirectory(prefix="h13-diff-lab-") as folder:
         store = str(Path(folder) / "runs.sqlite")
         audit = ("audit", str(DEMO), "--format", "json", "--store", store)
@@ -49,6 +52,8 @@ def test_two_lab_audits_then_diff(lab: LabInstance) -> None:
             lab.stop_persona("prn01")
             stopped.add("prn01")
             rotated = lab.rotate("iph01")
+            renumbered = True
+            assert lab.renumber("pc01", "10.77.0.150")["ips"] == ["10.77.0.150"]
             # A month passes between two audits: the technician's neighbour cache would not
             # still hold the iPhone's previous MAC (the host source reads that cache).
             lab.exec(["ip", "neigh", "flush", "all"], check=True, timeout=30)
@@ -59,6 +64,8 @@ def test_two_lab_audits_then_diff(lab: LabInstance) -> None:
                 lab.start_persona(persona)
             if rotated is not None:
                 lab.rotate("iph01", iphone)
+            if renumbered:
+                lab.renumber("pc01", desktop_ip)
             # Leave no trace for the next tests of the session lab: the technician's cache
             # still maps the iPhone's address to its rotated MAC.
             lab.exec(["ip", "neigh", "flush", "all"], check=True, timeout=30)
@@ -78,6 +85,10 @@ def test_two_lab_audits_then_diff(lab: LabInstance) -> None:
     assert len(phone) == 1, diff["devices"]["changed"]
     macs = {f["field"]: f for f in phone[0]["changes"]}["macs"]
     assert macs["removed"] == [iphone] and macs["added"] == [rotated]
+    desktop = [c for c in diff["devices"]["changed"] if desktop_mac in c["device"]["macs"]]
+    assert len(desktop) == 1, diff["devices"]["changed"]
+    ips = {f["field"]: f for f in desktop[0]["changes"]}["ips"]
+    assert ips["removed"] == [desktop_ip] and ips["added"] == ["10.77.0.150"]
     scope = diff["scope"]
     assert [c["equipment_id"] for c in scope["newly_missing"]] == ["HQ-PRN-01"]
     camera_id = diff["devices"]["new"][0]["id"]

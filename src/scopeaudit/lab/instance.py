@@ -146,6 +146,13 @@ class LabInstance:
         result = self._request("rotate", id=persona, mac=mac)
         return str(result["mac"])
 
+    def renumber(self, persona: str, ip: str) -> dict[str, Any]:
+        """Give the persona's first interface another address of its subnet (a new DHCP lease);
+        its runtime restarts and announces itself under the new address. Returns its summary."""
+        result = self._request("renumber", id=persona, ip=ip)
+        assert isinstance(result, dict)
+        return result
+
     def stop_persona(self, persona: str) -> dict[str, Any]:
         """Stop the runtime and take the persona's links down: the device left the network."""
         result = self._request("stop", id=persona)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import json
 import os
 import queue
@@ -24,7 +25,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -405,6 +406,8 @@ class Supervisor:
             persona.signal(signal.SIGHUP)
             self.save()
             return {"id": persona.host.key, "mac": mac}
+        if command == "renumber":
+            return self._renumber(self._persona(request), str(request.get("ip", "")))
         if command == "stop":
             persona = self._persona(request)
             persona.terminate()
@@ -426,6 +429,40 @@ class Supervisor:
                 time.sleep(0.05)
             return persona.summary()
         raise ValueError(f"unknown command {command!r}")
+
+    def _renumber(self, persona: PersonaProcess, ip: str) -> dict[str, Any]:
+        """A new DHCP lease on the persona's first interface: the device restarts its network
+        stack under another address of the same subnet and announces itself from there."""
+        link = persona.host.links[0]
+        address = ipaddress.ip_interface(ip if "/" in ip else f"{ip}/{link.ip.network.prefixlen}")
+        if not isinstance(address, ipaddress.IPv4Interface) or address.network != link.ip.network:
+            raise ValueError(f"{ip} is not an address of {link.ip.network}")
+        was_running = persona.running()
+        persona.terminate()
+        persona.reap(time.monotonic() + STOP_GRACE_S)
+        plumbing.kill_namespace_processes([persona.host.netns])
+        settled = time.monotonic() + 2  # the zygote's exit file of the old runtime comes last
+        while was_running and persona.exit_code() is None and time.monotonic() < settled:
+            time.sleep(0.02)
+        commands = [f"addr del {link.ip} dev {link.name}", f"addr add {address} dev {link.name}"]
+        if persona.host.gateway is not None:  # deleting the only address took the route along
+            commands.append(f"route replace default via {persona.host.gateway}")
+        plumbing.ip_batch(commands, persona.host.netns)
+        host = replace(persona.host, links=(replace(link, ip=address), *persona.host.links[1:]))
+        persona.host = host
+        persona.interfaces[0]["ip"] = str(address)
+        self.layout = replace(
+            self.layout, hosts=tuple(host if h.key == host.key else h for h in self.layout.hosts)
+        )
+        if was_running:
+            persona.start(self.zygote)
+            deadline = time.monotonic() + READY_TIMEOUT_S
+            while not persona.ready():
+                if persona.exit_code() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"persona did not start: {persona.log_tail()}")
+                time.sleep(0.05)
+        self.save()
+        return persona.summary()
 
     def serve(self) -> None:
         path = self.root / "control.sock"
