@@ -4,21 +4,20 @@ Read like the contract (``scopeaudit.contract.yamltree``: no implicit typing, ho
 and validated by pydantic, so every mistake is one ``FILE:LINE:COLUMN: path: message`` line.
 Secrets (webhook token, SMTP password, SNMP communities) are never written in the file itself:
 only a reference, ``*_file:`` (a file holding the secret) or ``*_env:`` (an environment variable),
-resolved at run time so they never reach a log, a report or the store.
+resolved at run time so they never reach a log, a report or the store (``SecretRef``, shared
+with ``--snmp-config``, lives in ``scopeaudit.snmp_config``).
 Relative paths are relative to the configuration file's folder.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scopeaudit.classify.yamlfile import read_tree, validate
-from scopeaudit.errors import InputError
+from scopeaudit.snmp_config import SecretRef, SnmpConfig
 from scopeaudit.taxonomy import Language
 
 DEFAULT_STATE_DIR = Path("/var/lib/scopeaudit")
@@ -28,36 +27,6 @@ _DEFAULT_FORMATS: list[ReportFormat] = ["json", "html"]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SecretRef(_Model):
-    """A secret given by reference: a file holding it, or an environment variable."""
-
-    file: Path | None = None
-    env: str | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> SecretRef:
-        if (self.file is None) == (self.env is None):
-            raise ValueError("give exactly one of file or env")
-        return self
-
-    def resolve(self, environ: Mapping[str, str] | None = None) -> str:
-        """The secret itself; a missing file or variable raises ``InputError`` (never the value)."""
-        if self.file is not None:
-            try:
-                value = self.file.read_text(encoding="utf-8").strip()
-            except OSError as error:
-                raise InputError(f"{self.file}: {error.strerror}") from None
-            if not value:
-                raise InputError(f"{self.file}: empty secret file")
-            return value
-        env = os.environ if environ is None else environ
-        name = self.env or ""
-        value = env.get(name, "").strip()
-        if not value:
-            raise InputError(f"environment variable {name} is not set or empty")
-        return value
 
 
 def _secret(file: Path | None, env: str | None) -> SecretRef | None:
@@ -123,24 +92,9 @@ class Metrics(_Model):
     textfile: Path | None = None
 
 
-class Community(_Model):
-    """One SNMP community, by reference only."""
-
-    file: Path | None = None
-    env: str | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> Community:
-        SecretRef(file=self.file, env=self.env)
-        return self
-
-    @property
-    def ref(self) -> SecretRef:
-        return SecretRef(file=self.file, env=self.env)
-
-
-class Snmp(_Model):
-    communities: list[Community] = Field(default_factory=list)
+# The ``snmp:`` section is the shape ``--snmp-config`` reads too (scopeaudit.snmp_config).
+Community = SecretRef
+Snmp = SnmpConfig
 
 
 class AgentConfig(_Model):
@@ -204,9 +158,7 @@ class AgentConfig(_Model):
                     "email": alerts.email.model_copy(update=fixed(alerts.email, "password_file"))
                 }
             )
-        snmp = Snmp(
-            communities=[c.model_copy(update=fixed(c, "file")) for c in self.snmp.communities]
-        )
+        snmp = self.snmp.relative_to(base)
         update: dict[str, object] = dict(
             fixed(self, "contract", "decisions", "state_dir", "reports_dir", "store")
         )

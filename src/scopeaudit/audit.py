@@ -37,6 +37,7 @@ from scopeaudit.models import Observation, ProbeRecord, Snapshot, utc_now
 from scopeaudit.reconcile import Presence, compute_coverage, reconcile
 from scopeaudit.scope import Scope, ScopeNetwork
 from scopeaudit.snapshot import canonical_json, read_snapshot, seal, write_snapshot
+from scopeaudit.snmp_config import SnmpOptions
 from scopeaudit.sources import arp, names, nmap
 from scopeaudit.taxonomy import Language, Status
 
@@ -57,6 +58,7 @@ class AuditRequest:
     today: date | None = None
     save_snapshot: Path | None = None  # live audits: also write the scan's snapshot here
     communities: tuple[str, ...] = ("public",)  # SNMP, read-only (never written anywhere)
+    snmp: SnmpOptions | None = None  # --snmp-config resolved: v3 users, devices, limits
     passive_seconds: float = DEFAULT_PASSIVE_SECONDS  # the agent listens longer (DESIGN §7)
 
 
@@ -268,6 +270,7 @@ def run_audit(
         scope=scope,
         interface=request.interface,
         communities=request.communities,
+        snmp=request.snmp,
         passive_seconds=request.passive_seconds,
         lang=lang,
     )

@@ -58,6 +58,11 @@ class SecretRef(_Model):
             raise InputError(f"environment variable {name} is not set or empty")
         return value
 
+    @property
+    def ref(self) -> SecretRef:
+        """Itself (agent.yaml's former ``Community`` type had this accessor)."""
+        return self
+
     def relative_to(self, base: Path) -> SecretRef:
         """The same reference, a relative file made relative to ``base``."""
         if self.file is None or self.file.is_absolute():
