@@ -391,6 +391,36 @@ def lab_rotate(
     out_console.print(mac, markup=False)
 
 
+@lab_app.command("move")
+def lab_move(
+    persona: Annotated[str, typer.Argument(help="Persona id, e.g. pc01 / identifiant de persona.")],
+    port: Annotated[
+        int, typer.Option("--port", help="New switch port / nouveau port du switch, e.g. 5.")
+    ],
+    name: _LabName = None,
+) -> None:
+    """Re-plug a persona into another port of its switch / rebrancher une persona sur un
+    autre port de son switch."""
+    from scopeaudit.lab.instance import Lab
+    from scopeaudit.lab.messages import text as lab_text
+    from scopeaudit.lab.plumbing import port_ifname
+
+    _lab_root()
+    try:
+        summary = Lab.attach(name).move_to_port(persona, port)
+    except ScopeauditError as error:
+        _fail(error)
+    for plug in summary.get("switch_ports", []):
+        message = lab_text(
+            "moved",
+            persona=persona,
+            switch=plug["switch"],
+            port=plug["port"],
+            ifname=port_ifname(int(plug["port"])),
+        )
+        out_console.print(message, markup=False)
+
+
 @lab_app.command(
     "run", context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True}
 )

@@ -49,6 +49,7 @@ PLAN = {
     "cam01": [("lan", "c0:56:e3:5a:6b:7c", "10.77.0.64")],
     "hostile01": [("lan", "02:66:66:00:00:66", "10.77.0.66")],
     "br01": [("branch", "18:66:da:20:30:01", "10.77.20.50")],
+    "lap02": [("branch", "f8:94:c2:4b:20:51", "10.77.20.51")],
     "guest01": [("lan", "8c:71:f8:aa:bb:01", "10.77.0.230")],
     "pub01": [("edge", "00:1b:21:0a:0b:0c", "203.0.113.10")],
 }
@@ -60,7 +61,7 @@ def _office_file() -> TopologyFile:
 
 
 def test_office_follows_the_lab_plan() -> None:
-    office = _office_file()
+    office = load_topology(LAB / "office.yaml")  # plugged interfaces get their switch's bridge
     assert {b.id: str(b.subnet) for b in office.bridges} == {
         "lan": "10.77.0.0/24",
         "branch": "10.77.20.0/24",
@@ -78,11 +79,12 @@ def test_office_follows_the_lab_plan() -> None:
     by_id = {p.id: p for p in office.personas}
     assert by_id["rtr01"].forward is True
     assert by_id["br01"].gateway == IPv4Address("10.77.20.1")
+    assert by_id["lap02"].gateway == IPv4Address("10.77.20.1")
     assert by_id["pub01"].gateway == IPv4Address("203.0.113.1")
     assert all(
         p.gateway == IPv4Address("10.77.0.1")
         for p in office.personas
-        if p.id not in ("rtr01", "br01", "pub01")
+        if p.id not in ("rtr01", "br01", "lap02", "pub01")
     )
     # The excluded /28 ("Wi-Fi invités" in fixtures/contracts/demo.yaml) holds only guest01.
     excluded = [

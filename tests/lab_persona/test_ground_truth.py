@@ -44,7 +44,7 @@ CHECKS: dict[str, Callable[[S, dict[str, Any]], bool]] = {
     "oui": lambda k, p: not is_locally_administered(p["interfaces"][0]["mac"]),
     "randomized_mac": lambda k, p: is_locally_administered(p["interfaces"][0]["mac"]),
     "ttl": lambda k, p: True,
-    "routed": lambda k, p: p["interfaces"][0]["bridge"] != "lan",
+    "routed": lambda k, p: p["interfaces"][0].get("bridge", "lan") != "lan",
     "dhcp_hostname": lambda k, p: bool(k.services.dhcp and k.services.dhcp.hostname),
     "dhcp_vendor_class": lambda k, p: bool(k.services.dhcp and k.services.dhcp.vendor_class),
     "dhcp_prl": lambda k, p: bool(k.services.dhcp and k.services.dhcp.prl),
@@ -85,9 +85,9 @@ CHECKS: dict[str, Callable[[S, dict[str, Any]], bool]] = {
     "snmp_sysobjectid": lambda k, p: k.services.snmp is not None,
     "snmp_ipforwarding": lambda k, p: k.services.snmp is not None,
     "snmp_arp_table": lambda k, p: (
-        k.services.snmp is not None or p["interfaces"][0]["bridge"] != "lan"
+        k.services.snmp is not None or p["interfaces"][0].get("bridge", "lan") != "lan"
     ),
-    "snmp_bridge_mib": lambda k, p: any(o.startswith(".1.3.6.1.2.1.17.") for o in _overrides(k)),
+    "snmp_bridge_mib": lambda k, p: bool(k.services.snmp and k.services.snmp.bridge_mib),
     "snmp_printer_mib": lambda k, p: any(
         o.startswith((".1.3.6.1.2.1.43.", ".1.3.6.1.2.1.25.3.2.1.2")) for o in _overrides(k)
     ),

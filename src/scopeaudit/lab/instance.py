@@ -165,6 +165,16 @@ class LabInstance:
         assert isinstance(result, dict)
         return result
 
+    def move_to_port(self, persona: str, port: int, interface: int = 0) -> dict[str, Any]:
+        """Re-plug the persona's cable into another port of its switch persona.
+
+        The old port leaves the switch's bridge (the kernel forgets the MACs it learned there),
+        is renamed after the new port and joins again; the persona's MAC shows on the new port
+        as soon as it sends a frame. Returns the persona's summary (``switch_ports``)."""
+        result = self._request("move", id=persona, port=port, interface=interface)
+        assert isinstance(result, dict)
+        return result
+
     # --- running commands inside ---------------------------------------------------------------
 
     def exec(

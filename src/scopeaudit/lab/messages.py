@@ -85,6 +85,10 @@ CATALOG: Catalog = {
         EN: "Give the command to run after `--`, e.g. `lab exec -- arp-scan --localnet`.",
         FR: "Indiquez la commande à lancer après `--`, par ex. `lab exec -- arp-scan --localnet`.",
     },
+    "moved": {
+        EN: "{persona}: plugged into port {port} of {switch} ({ifname})",
+        FR: "{persona} : branchée sur le port {port} de {switch} ({ifname})",
+    },
     "command_not_found": {
         EN: "Command not found in the lab: {command}",
         FR: "Commande introuvable dans le laboratoire : {command}",

@@ -5,6 +5,10 @@ Naming (Linux link names are limited to 15 characters, namespace names are not):
   ``sal-<name>-<persona id>``, ``sal-<name>.g<n>`` (silent hosts of generated networks);
 - links inside the switch namespace: the bridge ids, ``tech0``, ``p<k>e<j>`` (persona k's
   interface j), ``g<n>``; inside a host namespace: ``eth0``, ``eth1``… in topology order.
+A managed switch persona (``switch:`` in the topology) owns a bridge ``br0`` in its own
+namespace, with its address on it (an SVI), an uplink port to a lab bridge and one access port
+per plugged persona interface, named ``gi1-0-<port>`` (``GigabitEthernet1/0/<port>`` is not a
+valid link name: it is set as the port's alias, which snmpd serves as ifAlias).
 Every link is created directly inside the switch namespace with its peer in the host's
 namespace, so nothing of the lab ever exists in the root namespace and nothing links to a real
 interface. Commands are batched (``ip -batch``, ``ip -n``) because process starts dominate.
@@ -48,15 +52,43 @@ class PlumbingError(Exception):
     """A plumbing command failed; the message holds the command and its stderr."""
 
 
+SWITCH_BRIDGE = "br0"
+
+
+def port_ifname(port: int) -> str:
+    """The link name of a managed switch's port ``port`` (Linux link names allow no '/')."""
+    return f"gi1-0-{port}"
+
+
+def port_alias(port: int) -> str:
+    return f"GigabitEthernet1/0/{port}"
+
+
 @dataclass(frozen=True)
 class Link:
-    """One veth pair: ``name`` in the host namespace, ``peer`` on the bridge in the switch one."""
+    """One veth pair: ``name`` in the host namespace, ``peer`` on the bridge in the switch one.
+
+    Plugged into a managed switch persona (``switch`` = its key), ``peer`` is the access port
+    ``gi1-0-<port>`` on that switch's ``br0``, in the switch persona's namespace.
+    """
 
     name: str
     peer: str
     bridge: str
     mac: str
     ip: IPv4Interface
+    switch: str | None = None
+    port: int | None = None
+
+
+@dataclass(frozen=True)
+class ManagedSwitch:
+    """What a switch persona's namespace holds besides the persona: br0 and its uplink."""
+
+    ports: int
+    uplink: int  # the port number of the uplink
+    ageing_s: int
+    vlan: int
 
 
 @dataclass(frozen=True)
@@ -72,6 +104,7 @@ class HostNs:
     ttl: int = 64
     firewall: Firewall = Firewall.NONE
     ipv6: bool = True
+    switch: ManagedSwitch | None = None
 
 
 @dataclass(frozen=True)
@@ -111,8 +144,22 @@ def layout_of(topology: Topology, name: str) -> Layout:
     for k, persona in enumerate(topology.personas):
         links = tuple(
             Link(f"eth{j}", f"p{k}e{j}", i.bridge, i.mac, i.ip)
+            if i.switch is None or i.port is None
+            else Link(f"eth{j}", port_ifname(i.port), i.bridge, i.mac, i.ip, i.switch, i.port)
             for j, i in enumerate(persona.interfaces)
         )
+        managed = None
+        if persona.switch is not None:
+            # The persona's address lives on the bridge (the SVI): its "interface" is br0.
+            managed = ManagedSwitch(
+                persona.switch.ports,
+                persona.switch.uplink,
+                persona.switch.ageing_s,
+                persona.switch.vlan,
+            )
+            links = tuple(
+                Link(SWITCH_BRIDGE, link.peer, link.bridge, link.mac, link.ip) for link in links
+            )
         hosts.append(
             HostNs(
                 key=persona.id,
@@ -123,6 +170,7 @@ def layout_of(topology: Topology, name: str) -> Layout:
                 forward=persona.forward,
                 ttl=persona.kind.ttl,
                 firewall=persona.kind.firewall,
+                switch=managed,
             )
         )
     hosts.extend(
@@ -159,12 +207,67 @@ def switch_batch(layout: Layout, profile: Profile) -> list[str]:
         lines.append(f"link set {bridge} up")
     for host in layout.hosts:
         for link in host.links:
+            if link.switch is not None:
+                continue  # plugged into a switch persona: made by managed_switch_batch
+            if host.switch is not None:  # the switch persona's uplink, its far end a port of br0
+                lines.append(
+                    f"link add {link.peer} type veth peer name {port_ifname(host.switch.uplink)}"
+                    f" netns {host.netns}"
+                )
+            else:
+                lines.append(
+                    f"link add {link.peer} type veth peer name {link.name} address {link.mac}"
+                    f" netns {host.netns}"
+                )
+            lines.append(f"link set {link.peer} master {link.bridge} up")
+    return lines
+
+
+def managed_switch_batch(layout: Layout, switch: HostNs, profile: Profile) -> list[str]:
+    """``ip -batch`` lines run inside a switch persona's namespace: br0, its ports.
+
+    The ageing time is in centiseconds (USER_HZ) on the netlink interface. This kernel has no
+    bridge VLAN filtering (``vlan_filtering 1`` is refused): one filtering database.
+    """
+    assert switch.switch is not None
+    spec = switch.switch
+    mask = GROUP_FWD_MASK[profile]
+    svi = switch.links[0]
+    uplink = port_ifname(spec.uplink)
+    lines = [
+        "link set lo up",
+        f"link add {SWITCH_BRIDGE} address {svi.mac} type bridge stp_state 0 mcast_snooping 0"
+        f" group_fwd_mask {mask:#x} ageing_time {spec.ageing_s * 100}",
+        f"link set {uplink} alias {port_alias(spec.uplink)}",
+        f"link set {uplink} master {SWITCH_BRIDGE} up",
+    ]
+    for host in layout.hosts:
+        for link in host.links:
+            if link.switch != switch.key or link.port is None:
+                continue
             lines.append(
                 f"link add {link.peer} type veth peer name {link.name} address {link.mac}"
                 f" netns {host.netns}"
             )
-            lines.append(f"link set {link.peer} master {link.bridge} up")
+            lines.append(f"link set {link.peer} alias {port_alias(link.port)}")
+            lines.append(f"link set {link.peer} master {SWITCH_BRIDGE} up")
     return lines
+
+
+def move_port_batch(old_port: int, new_port: int) -> list[str]:
+    """Re-plug the cable of access port ``old_port`` into ``new_port``.
+
+    The port leaves the bridge (the kernel forgets what it learned there), takes the new
+    port's name and joins again; the host side sees its carrier drop and come back.
+    """
+    old, new = port_ifname(old_port), port_ifname(new_port)
+    return [
+        f"link set {old} down",
+        f"link set {old} nomaster",
+        f"link set {old} name {new}",
+        f"link set {new} alias {port_alias(new_port)}",
+        f"link set {new} master {SWITCH_BRIDGE} up",
+    ]
 
 
 def _source_routing(host: HostNs) -> list[str]:
@@ -297,10 +400,15 @@ def build(
     """
     ip_batch(f"netns add {ns}" for ns in layout.namespaces)
     # The switch namespace only forwards frames: without IPv6 its ports emit nothing of their own.
-    write_sysctls(
-        layout.switch, ["net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]
-    )
+    no_ipv6 = ["net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]
+    write_sysctls(layout.switch, no_ipv6)
+    switches = [h for h in layout.hosts if h.switch is not None]
+    for switch in switches:  # nor do a switch persona's ports; its SVI gets IPv6 back below
+        write_sysctls(switch.netns, no_ipv6[1:])
     ip_batch(switch_batch(layout, profile), layout.switch)
+    for switch in switches:
+        ip_batch(managed_switch_batch(layout, switch, profile), switch.netns)
+        write_sysctls(switch.netns, [f"net.ipv6.conf.{SWITCH_BRIDGE}.disable_ipv6=0"])
 
     def configure(host: HostNs) -> None:
         _configure_host(host)

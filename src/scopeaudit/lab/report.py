@@ -22,6 +22,7 @@ HEADINGS: Catalog = {
     "namespace": {EN: "Namespace", FR: "Espace de noms"},
     "macs": {EN: "MACs", FR: "MAC"},
     "ips": {EN: "IPs", FR: "IP"},
+    "port": {EN: "Switch port", FR: "Port du switch"},
     "process": {EN: "Process", FR: "Processus"},
     "canary": {EN: "Canary (frames/ARP)", FR: "Canari (trames/ARP)"},
     "print_ports": {EN: "Print ports (bytes)", FR: "Ports d'impression (octets)"},
@@ -32,7 +33,7 @@ HEADINGS: Catalog = {
     "silent": {EN: "{count} silent hosts", FR: "{count} hôtes silencieux"},
 }
 
-COLUMNS = ("id", "namespace", "macs", "ips", "process", "canary", "print_ports")
+COLUMNS = ("id", "namespace", "macs", "ips", "port", "process", "canary", "print_ports")
 
 
 def _t(key: str, lang: Language, **params: object) -> str:
@@ -72,6 +73,14 @@ def _print_ports(canary: dict[str, Any]) -> str:
     )
 
 
+def _ports(persona: dict[str, Any]) -> str:
+    """``sw01:3`` per interface plugged into a switch persona (``lab move`` changes it)."""
+    plugs = persona.get("switch_ports") or []
+    return " ".join(
+        f"{plug.get('switch')}:{plug.get('port')}" for plug in plugs if isinstance(plug, dict)
+    )
+
+
 def rows(status: dict[str, Any], lang: Language) -> list[list[str]]:
     """One row for the technician, one per persona, one summing up the silent hosts."""
     out: list[list[str]] = []
@@ -88,6 +97,7 @@ def rows(status: dict[str, Any], lang: Language) -> list[list[str]]:
                     "",
                     "",
                     "",
+                    "",
                 ]
             )
     for persona in status.get("personas", []):
@@ -100,6 +110,7 @@ def rows(status: dict[str, Any], lang: Language) -> list[list[str]]:
                 str(persona.get("namespace")),
                 " ".join(str(mac) for mac in persona.get("macs", [])),
                 " ".join(str(ip) for ip in persona.get("ips", [])),
+                _ports(persona),
                 _process(persona, lang),
                 f"{canary.get('frames_from_scanner', '-')}/{canary.get('arp_requests_from_scanner', '-')}",
                 _print_ports(canary),
@@ -107,5 +118,5 @@ def rows(status: dict[str, Any], lang: Language) -> list[list[str]]:
         )
     silent = [h for h in hosts if h.get("role") == "silent"]
     if silent:
-        out.append([_t("silent", lang, count=len(silent)), "", "", "", "", "", ""])
+        out.append([_t("silent", lang, count=len(silent)), "", "", "", "", "", "", ""])
     return out

@@ -130,6 +130,10 @@ class PersonaProcess:
         self.state_file = self.dir / "state.json"
         self.log = self.dir / "persona.log"
         self.macs = [link.mac for link in host.links]
+        # Where each interface is plugged now: (switch id, port), or None on a lab bridge.
+        self.ports: list[tuple[str, int] | None] = [
+            (link.switch, link.port) if link.switch and link.port else None for link in host.links
+        ]
         self.interfaces = [
             {"name": link.name, "mac": link.mac, "ip": str(link.ip), "bridge": link.bridge}
             for link in host.links
@@ -239,6 +243,11 @@ class PersonaProcess:
             "namespace": self.host.netns,
             "macs": list(self.macs),
             "ips": [str(link.ip.ip) for link in self.host.links],
+            "switch_ports": [
+                {"switch": plug[0], "port": plug[1], "interface": n}
+                for n, plug in enumerate(self.ports)
+                if plug is not None
+            ],
             "runtime_pid": self.pid,
             "running": self.running(),
             "stopped": self.stopped_on_purpose,
@@ -294,7 +303,7 @@ class Supervisor:
                     "gateway": str(h.gateway) if h.gateway else None,
                     "links": [
                         {**asdict(link), "ip": str(link.ip)}
-                        | ({"mac": self.personas[h.key].macs[n]} if h.key in self.personas else {})
+                        | (self._current(h.key, n) if h.key in self.personas else {})
                         for n, link in enumerate(h.links)
                     ],
                 }
@@ -302,8 +311,45 @@ class Supervisor:
             ],
         }
 
+    def _current(self, key: str, n: int) -> dict[str, Any]:
+        """What changed on a persona's link since the build: its MAC, the port it is plugged in."""
+        persona = self.personas[key]
+        current: dict[str, Any] = {"mac": persona.macs[n]}
+        plug = persona.ports[n]
+        if plug is not None:
+            current |= {"port": plug[1], "peer": plumbing.port_ifname(plug[1])}
+        return current
+
     def save(self) -> None:
         write_json(self.root / "instance.json", self.record())
+
+    def move(self, persona: PersonaProcess, port: int, interface: int = 0) -> dict[str, Any]:
+        """Re-plug interface ``interface`` of ``persona`` into ``port`` of its switch."""
+        plug = persona.ports[interface] if 0 <= interface < len(persona.ports) else None
+        if plug is None:
+            raise ValueError(f"{persona.host.key} is not plugged into a switch port")
+        switch_id, old = plug
+        switch = self.layout.host(switch_id)
+        assert switch is not None and switch.switch is not None
+        taken = {
+            used[1]: other.host.key
+            for other in self.personas.values()
+            for used in other.ports
+            if used is not None and used[0] == switch_id
+        }
+        if port == old:
+            return persona.summary()
+        if not 1 <= port <= switch.switch.ports or port == switch.switch.uplink:
+            raise ValueError(
+                f"port {port} is not an access port of {switch_id}"
+                f" (1-{switch.switch.ports}, uplink {switch.switch.uplink})"
+            )
+        if port in taken:
+            raise ValueError(f"port {port} of {switch_id} is used by {taken[port]}")
+        plumbing.ip_batch(plumbing.move_port_batch(old, port), switch.netns)
+        persona.ports[interface] = (switch_id, port)
+        self.save()
+        return persona.summary()
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -408,6 +454,12 @@ class Supervisor:
             return {"id": persona.host.key, "mac": mac}
         if command == "renumber":
             return self._renumber(self._persona(request), str(request.get("ip", "")))
+        if command == "move":
+            persona = self._persona(request)
+            port, interface = request.get("port"), request.get("interface", 0)
+            if not isinstance(port, int) or not isinstance(interface, int):
+                raise ValueError("port and interface are integers")
+            return self.move(persona, port, interface)
         if command == "stop":
             persona = self._persona(request)
             persona.terminate()

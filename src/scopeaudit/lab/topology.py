@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from scopeaudit.errors import LabError
 from scopeaudit.lab.messages import lab_error, text
@@ -74,11 +81,47 @@ class BridgeSpec(_Model):
 
 
 class InterfaceSpec(_Model):
-    bridge: str
+    """A persona's NIC: on a lab bridge, or plugged into a port of a switch persona.
+
+    A plugged interface may leave ``bridge`` out: it is the switch's uplink bridge (its
+    broadcast domain), filled in by ``load_topology``.
+    """
+
+    bridge: str = ""
     mac: str
     ip: IPv4Interface
+    switch: str | None = None
+    port: int | None = Field(default=None, ge=1, le=999)
 
     _check_mac = field_validator("mac", mode="before")(_mac)
+
+    @model_validator(mode="after")
+    def _placed(self) -> InterfaceSpec:
+        if (self.switch is None) != (self.port is None):
+            raise ValueError("'switch' and 'port' go together")
+        if not self.bridge and self.switch is None:
+            raise ValueError("an interface needs a 'bridge', or a 'switch' and a 'port'")
+        return self
+
+
+class SwitchSpec(_Model):
+    """A managed switch persona: a real Linux bridge in its own namespace (docs/lab.md).
+
+    Its one interface is the uplink to a lab bridge, plugged into port ``uplink``; its address
+    sits on the bridge (an SVI). ``ageing_s``: the forwarding table's ageing time, short so
+    tests see a departed MAC go within a minute (a real switch: 300 s).
+    """
+
+    ports: int = Field(default=24, ge=2, le=96)
+    uplink: int = Field(default=24, ge=1, le=96)
+    ageing_s: int = Field(default=30, ge=10, le=1_000_000)
+    vlan: int = Field(default=1, ge=1, le=4094)
+
+    @model_validator(mode="after")
+    def _uplink_is_a_port(self) -> SwitchSpec:
+        if self.uplink > self.ports:
+            raise ValueError(f"uplink port {self.uplink} is beyond the {self.ports} ports")
+        return self
 
 
 class TechnicianSpec(_Model):
@@ -95,6 +138,7 @@ class PersonaEntry(_Model):
     kind: str
     forward: bool = False
     gateway: IPv4Address | None = None
+    switch: SwitchSpec | None = None
     interfaces: list[InterfaceSpec] = Field(min_length=1, max_length=8)
 
     @field_validator("id")
@@ -167,6 +211,7 @@ class Persona(_Model):
     forward: bool
     gateway: IPv4Address | None
     interfaces: list[InterfaceSpec]
+    switch: SwitchSpec | None = None
 
 
 class Topology(_Model):
@@ -262,6 +307,49 @@ def _generated_hosts(
         )
 
 
+def _plug(raw: TopologyFile) -> tuple[TopologyFile, list[str]]:
+    """Check switch ports and give every plugged interface its switch's uplink bridge."""
+    switches = {p.id: p for p in raw.personas if p.switch is not None}
+    problems = [
+        f"{switch.id}: a switch has exactly one interface, on a lab bridge"
+        for switch in switches.values()
+        if len(switch.interfaces) != 1 or switch.interfaces[0].switch is not None
+    ]
+    taken: dict[tuple[str, int], str] = {}
+    personas = []
+    for persona in raw.personas:
+        interfaces = []
+        for n, iface in enumerate(persona.interfaces):
+            label = f"{persona.id}.interfaces.{n}"
+            if iface.switch is None or iface.port is None:
+                interfaces.append(iface)
+                continue
+            owner = switches.get(iface.switch)
+            if owner is None or owner.switch is None or not owner.interfaces:
+                problems.append(f"{label}: {iface.switch!r} is not a switch persona")
+                interfaces.append(iface)
+                continue
+            uplink = owner.interfaces[0].bridge
+            if iface.bridge and iface.bridge != uplink:
+                problems.append(
+                    f"{label}: bridge {iface.bridge!r} is not {iface.switch}'s {uplink!r}"
+                )
+            if iface.port > owner.switch.ports or iface.port == owner.switch.uplink:
+                problems.append(
+                    f"{label}: port {iface.port} is not an access port of {iface.switch}"
+                    f" (1-{owner.switch.ports}, uplink {owner.switch.uplink})"
+                )
+            key = (iface.switch, iface.port)
+            if key in taken:
+                problems.append(
+                    f"{label}: {iface.switch} port {iface.port} already used by {taken[key]}"
+                )
+            taken[key] = persona.id
+            interfaces.append(iface.model_copy(update={"bridge": uplink}))
+        personas.append(persona.model_copy(update={"interfaces": interfaces}))
+    return raw.model_copy(update={"personas": personas}), problems
+
+
 def _cross_check(path: Path, raw: TopologyFile) -> list[str]:
     """Problems no single field shows: unknown bridges, duplicates, addresses off their subnet."""
     problems: list[str] = []
@@ -321,7 +409,9 @@ def load_topology(path: str | Path, hosts: int | None = None) -> Topology:
         raw = TopologyFile.model_validate(data)
     except ValidationError as error:
         raise _problems(path, error) from None
-    problems = _cross_check(path, raw)
+    raw, plugged = _plug(raw)
+    problems = [text("topology_problem", path=str(path), error=p) for p in plugged]
+    problems += _cross_check(path, raw)
     if problems:
         raise LabError("\n".join(problems))
     missing = [
@@ -345,6 +435,7 @@ def load_topology(path: str | Path, hosts: int | None = None) -> Topology:
                 forward=entry.forward,
                 gateway=entry.gateway,
                 interfaces=entry.interfaces,
+                switch=entry.switch,
             )
         )
     taken = {raw.technician.ip.ip} | {i.ip.ip for p in raw.personas for i in p.interfaces}

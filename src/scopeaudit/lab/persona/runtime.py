@@ -132,7 +132,9 @@ class Runtime:
         if snmp is None:
             return
         try:
-            self.snmpd = start_snmpd(snmp, self.ctx.ips, Path(self.spec.run_dir))
+            self.snmpd = start_snmpd(
+                snmp, self.ctx.ips, Path(self.spec.run_dir), Path(self.spec.kind_dir)
+            )
         except OSError as error:
             self.ctx.fail("udp/161 snmp", error)
             return

@@ -283,6 +283,10 @@ class Snmp:
     sys_contact: str = ""
     sys_location: str = ""
     overrides: list[SnmpOverride] = field(default_factory=list)
+    # The persona's kernel bridge whose forwarding table snmpd serves (bridge_mib.py), if any.
+    bridge_mib: str = ""
+    # SNMPv3 users (read-only, authPriv), a YAML file relative to the kind file (snmp.py).
+    v3_users: str = ""
 
 
 @dataclass(frozen=True)
