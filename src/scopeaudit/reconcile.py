@@ -852,7 +852,9 @@ def compute_coverage(
     """Which methods reached each network of the contract (DESIGN §6).
 
     arp and passive reached a network when they ran and the scanner had an interface in it;
-    nmap, names, snmp and import when one of their observations came from an address in it.
+    nmap, names, snmp and import when one of their observations came from an address in it. For
+    snmp that includes a router's neighbour-table row (``snmp_neighbor``) of an address in the
+    network: a table read from a device covers the networks its rows are on (docs/snmp.md).
     """
     done = set(ran)
     onlink: list[IPv4Network] = []

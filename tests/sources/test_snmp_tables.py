@@ -281,3 +281,88 @@ def test_fdb_rows_give_the_access_port_not_the_uplink() -> None:
     # The desk switch's nine MACs: an uplink by count, so no device either.
     assert not any(mac.startswith("00:1b:21:00:00:") for mac in devices)
     assert devices["80:5e:c0:7a:15:01"].switch_port is not None
+
+
+def test_lab_switch_forwarding_table_recorded() -> None:
+    """sw01's real bridge (pass_persist over the kernel FDB), walked with the capture code and
+    cross-checked with Debian's snmpbulkwalk of the same moment."""
+    binds = recorded("lab-sw01.json")["10.77.0.2"]
+    found, _ = table_observations("10.77.0.2", binds, time=WHEN, allows=OFFICE.allows)
+    fdb = {o.mac: o.data for o in of_kind(found, ObservationKind.SNMP_FDB)}
+    access = {mac: (d["port"], d["if_name"]) for mac, d in fdb.items() if not d["uplink"]}
+    assert access == {
+        "3c:d9:2b:8e:2a:1f": (5, "gi1-0-5"),  # prn01
+        "3c:2a:f4:11:22:33": (6, "gi1-0-6"),  # prn02
+        "b0:4f:13:5c:99:01": (3, "gi1-0-3"),  # pc01
+        "f4:d4:88:6a:10:01": (4, "gi1-0-4"),  # mbp01
+        "80:5e:c0:7a:15:01": (7, "gi1-0-7"),  # tel01
+        "c0:56:e3:5a:6b:7c": (8, "gi1-0-8"),  # cam01
+    }
+    uplink = {d["port"] for d in fdb.values() if d["uplink"]}
+    assert uplink == {24} and fdb["70:10:5c:3a:11:01"]["port_macs"] > 8
+    assert all(d["reporter_name"] == "SW-CORE01" and d["fid"] == 1 for d in fdb.values())
+    text = (DATA / "lab-sw01.snmpwalk.txt").read_text()
+    ports = re.findall(
+        r"^\.1\.3\.6\.1\.2\.1\.17\.7\.1\.2\.2\.1\.2\.1\.([\d.]+) = INTEGER: (\d+)", text, re.M
+    )
+    walked = {":".join(f"{int(p):02x}" for p in mac.split(".")): int(port) for mac, port in ports}
+    assert walked.pop("4c:71:0c:5b:22:01") == 0  # the switch itself (self, port 0): no row
+    assert walked == {mac: d["port"] for mac, d in fdb.items()}
+
+
+@pytest.mark.lab
+def test_lab_v3_auth_priv_and_wrong_key(lab: LabInstance) -> None:
+    import yaml
+
+    user = yaml.safe_load((DATA.parents[3] / "fixtures" / "lab" / "snmp-v3.yaml").read_text())
+    user = user["users"][0]
+    good = V3Credential(user=user["user"], auth_key=user["auth_key"], priv_key=user["priv_key"])
+    options = SnmpOptions(communities=(), v3=(good,))
+    result = in_namespace(
+        lab.namespace_of(),
+        lambda: read_tables(OFFICE, ["10.77.0.1", "10.77.0.2"], options=options),
+    )
+    assert result.outcome.ok, result.outcome.error
+    assert result.walked == ["10.77.0.1", "10.77.0.2"]
+    kinds = {o.kind for o in result.observations}
+    assert {ObservationKind.SNMP_NEIGHBOR, ObservationKind.SNMP_FDB} <= kinds
+    bad = SnmpOptions(
+        communities=(),
+        v3=(V3Credential(user=user["user"], auth_key="h20-not-the-key", priv_key="h20-nope-x"),),
+        timeout_s=0.5,
+        retries=0,
+    )
+    for lang, text in (
+        (Language.EN, "10.77.0.1: authentication failed"),
+        (Language.FR, "10.77.0.1 : échec d'authentification"),
+    ):
+        failed = in_namespace(
+            lab.namespace_of(),
+            lambda lang=lang: read_tables(OFFICE, ["10.77.0.1"], options=bad, lang=lang),
+        )
+        assert failed.outcome.ok is False and failed.observations == []
+        assert text in (failed.outcome.error or "")
+        for secret in ("h20-not-the-key", "h20-nope-x", user["priv_key"]):
+            assert secret not in repr(failed) and secret not in (failed.outcome.error or "")
+
+
+@pytest.mark.lab
+def test_lab_moved_persona_shows_on_its_new_port(lab: LabInstance) -> None:
+    options = SnmpOptions(communities=("public",))
+
+    def port_of(mac: str) -> int | None:
+        result = in_namespace(
+            lab.namespace_of(), lambda: read_tables(OFFICE, ["10.77.0.2"], options=options)
+        )
+        rows = [o for o in of_kind(result.observations, ObservationKind.SNMP_FDB) if o.mac == mac]
+        return rows[0].data["port"] if rows else None
+
+    camera = "c0:56:e3:5a:6b:7c"
+    assert port_of(camera) == 8
+    lab.move_to_port("cam01", 15)
+    try:
+        # The camera speaks on its own schedule; ping it so its MAC is learned at once.
+        lab.exec(["ping", "-c", "2", "-W", "1", "10.77.0.64"], timeout=10)
+        assert port_of(camera) == 15
+    finally:
+        lab.move_to_port("cam01", 8)
