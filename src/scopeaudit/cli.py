@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the run store's types, for the store block's annotations
     from scopeaudit.audit_models import AuditResult
     from scopeaudit.models import Snapshot
     from scopeaudit.reconcile import Presence
+    from scopeaudit.snmp_config import SnmpOptions
     from scopeaudit.store import Store
 
 app = typer.Typer(
@@ -658,6 +659,36 @@ def _scan_text(code: str, lang: Language, **params: object) -> str:
     return render(_SCAN_TEXT, code, params, lang)
 
 
+# --- SNMP credentials by reference (--snmp-config), shared by scan and audit ---------------------
+_SnmpConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--snmp-config",
+        help="YAML file of SNMP credentials by reference (communities, v3 users: file or env), "
+        "extra devices to walk and limits; see docs/snmp.md.",
+    ),
+]
+
+
+def _snmp_options(
+    path: Path | None, community: list[str] | None, lang: Language
+) -> SnmpOptions | None:
+    """The resolved ``--snmp-config`` (secrets read now); ``--community`` values come first."""
+    if path is None:
+        return None
+    from dataclasses import replace
+
+    from scopeaudit.snmp_config import load_snmp_config
+
+    options = load_snmp_config(path, lang).resolve()
+    if community:
+        options = replace(options, communities=(*community, *options.communities))
+    return options
+
+
+# --- end of SNMP credentials -----------------------------------------------------------------
+
+
 @app.command("scan")
 def scan_command(
     contract: Annotated[
@@ -704,8 +735,14 @@ def scan_command(
         bool, typer.Option("--allow-public", help="Allow public address ranges.")
     ] = False,
     community: Annotated[
-        list[str] | None, typer.Option("--community", help="SNMP community (default public).")
+        list[str] | None,
+        typer.Option(
+            "--community",
+            help="SNMP community (default public). Visible to other users of this machine "
+            "(process list, shell history): prefer --snmp-config.",
+        ),
     ] = None,
+    snmp_config: _SnmpConfigOption = None,
     lang: Annotated[Language | None, typer.Option("--lang", help="fr or en.")] = None,
     store_path: _StoreOption = None,
     no_store: _NoStoreOption = False,
@@ -753,6 +790,7 @@ def scan_command(
             deep=deep,
             imports=tuple(import_files or ()),
             communities=tuple(community or ("public",)),
+            snmp=_snmp_options(snmp_config, community, language),
             lang=language,
             sources=chosen if chosen is not None else ALL_SOURCES,
         )
@@ -854,6 +892,7 @@ def audit_command(
         str | None,
         typer.Option("--effective-date", help="Amendment's effective date, YYYY-MM-DD."),
     ] = None,
+    snmp_config: _SnmpConfigOption = None,
     store_path: _StoreOption = None,
     no_store: _NoStoreOption = False,
 ) -> None:
@@ -891,6 +930,7 @@ def audit_command(
             interface=interface,
             save_snapshot=stored.save_snapshot,
             presence=stored.presence,
+            snmp=_snmp_options(snmp_config, None, language),
         )
         if request.snapshots:
             result = run_audit(request)
