@@ -506,6 +506,10 @@ def explain_command(
             )
         )
     )
+    if dev.switch_port is not None:  # where it is plugged (SNMP forwarding table)
+        from scopeaudit.sources.snmp_tables import port_label
+
+        out_console.print(Text(inert(port_label(dev.switch_port, language), 120)))
     table = Table(title=msg("explain.evidence"), title_justify="left")
     for col in ("explain.col.signal", "explain.col.value", "explain.col.observations"):
         table.add_column(msg(col))

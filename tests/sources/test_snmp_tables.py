@@ -363,3 +363,56 @@ def test_lab_moved_persona_shows_on_its_new_port(lab: LabInstance) -> None:
         assert port_of(camera) == 15
     finally:
         lab.move_to_port("cam01", 8)
+
+
+def _switch_snapshot(folder: Path) -> Path:
+    from scopeaudit.models import Snapshot
+    from scopeaudit.snapshot import seal, write_snapshot
+
+    found, _ = switch()
+    arp = Observation(
+        source=Source.ARP,
+        kind=ObservationKind.ADDRESS,
+        time=WHEN,
+        vantage="eth0",
+        mac="b0:4f:13:5c:99:01",
+        ip="10.77.0.101",
+        data={"how": "arp-reply"},
+    )
+    observations = [arp, *found]
+    snapshot = Snapshot(
+        tool_version="test",
+        started_at=WHEN,
+        finished_at=WHEN,
+        observations=observations,
+        devices=merge(observations),
+    )
+    path = folder / "snap.json"
+    write_snapshot(seal(snapshot), path)
+    return path
+
+
+def test_scan_summary_and_explain_show_the_port(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from rich.console import Console
+
+    from scopeaudit.render.scan import scan_summary
+    from scopeaudit.snapshot import read_snapshot
+
+    path = _switch_snapshot(tmp_path)
+    console = Console(record=True, width=200)
+    scan_summary(console, read_snapshot(path), Language.FR)
+    assert "port de switch : SW-ACCESS02 (10.77.0.3) Gi1/0/1, VLAN 10" in console.export_text()
+    for lang, text in (
+        ("en", "switch port: SW-ACCESS02 (10.77.0.3) Gi1/0/1, VLAN 10"),
+        ("fr", "port de switch : SW-ACCESS02 (10.77.0.3) Gi1/0/1, VLAN 10"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "scopeaudit", "explain", str(path), "b0:4f:13:5c:99:01",
+             "--lang", lang],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert text in done.stdout

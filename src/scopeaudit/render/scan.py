@@ -19,6 +19,7 @@ from scopeaudit.discovery import ScanEvent, ScanRequest
 from scopeaudit.i18n import Catalog, render
 from scopeaudit.models import Snapshot
 from scopeaudit.safetext import inert
+from scopeaudit.sources.snmp_tables import port_label
 from scopeaudit.taxonomy import Language
 
 TEXT: Catalog = {
@@ -182,6 +183,8 @@ def scan_summary(console: Console, snapshot: Snapshot, lang: Language) -> None:
         category = f"{device.category.value} {device.confidence:.2f}"
         if device.role is not None:
             category += f" ({device.role.value})"
+        if device.switch_port is not None:  # SNMP forwarding table (docs/snmp.md)
+            marks.append(inert(port_label(device.switch_port, lang), 80))
         table.add_row(
             Text("\n".join(device.ips)),
             Text("\n".join(device.macs) + (f"\n({', '.join(marks)})" if marks else "")),

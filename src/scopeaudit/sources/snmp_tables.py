@@ -29,7 +29,14 @@ from typing import Any
 
 from scopeaudit.i18n import Catalog, render, resolve_language
 from scopeaudit.macaddr import is_multicast
-from scopeaudit.models import Observation, ObservationKind, ProbeRecord, SourceOutcome, utc_now
+from scopeaudit.models import (
+    Observation,
+    ObservationKind,
+    ProbeRecord,
+    SourceOutcome,
+    SwitchPort,
+    utc_now,
+)
 from scopeaudit.scope import Scope
 from scopeaudit.snmp_config import SnmpOptions, V3Credential
 from scopeaudit.sources import network_text
@@ -113,6 +120,10 @@ _MESSAGES: Catalog = {
     "capped": {
         Language.EN: "snmp tables: {ip}: {table} stopped at {rows} rows",
         Language.FR: "tables snmp : {ip} : {table} arrêtée à {rows} lignes",
+    },
+    "port": {
+        Language.EN: "switch port: {switch} {port}{vlan}",
+        Language.FR: "port de switch : {switch} {port}{vlan}",
     },
     "no_pysnmp": {
         Language.EN: "pysnmp is not installed (pip install 'pysnmp>=7.1'); SNMP tables not read",
@@ -641,6 +652,18 @@ def read_tables(
 ) -> TablesResult:
     """``read_tables_async`` for callers without an event loop of their own."""
     return asyncio.run(read_tables_async(scope, devices, options=options, lang=lang))
+
+
+def port_label(port: SwitchPort, lang: Language) -> str:
+    """``switch port: SW-CORE01 (10.77.0.2) gi1-0-3, VLAN 10`` in the user's language. Names
+    come from the network: the caller escapes the text when it renders it."""
+    switch = f"{port.switch_name} ({port.switch_ip})" if port.switch_name else port.switch_ip
+    params = {
+        "switch": switch,
+        "port": port.if_name or f"#{port.port}",
+        "vlan": f", VLAN {port.vlan}" if port.vlan is not None else "",
+    }
+    return render(_MESSAGES, "port", params, lang)
 
 
 def is_network_gear(system: dict[str, Any]) -> bool:
