@@ -54,6 +54,8 @@ UNANNOUNCED_NAMES = {
     "esx01": {"esx01", "esx01.lab.local"},
     # Ground truth: "nothing on the wire names it".
     "vm02": {"app-vm02"},
+    # The silent branch laptop: its broadcasts stay at the branch; only rtr01's ARP table (SNMP).
+    "lap02": {"LAPTOP-AG7H3M2"},
 }
 
 
