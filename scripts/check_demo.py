@@ -48,7 +48,13 @@ def problems(out: Path) -> list[str]:
         (
             "unexpected",
             unexpected,
-            [["10.77.0.33", "printer", 10.0], ["10.77.0.64", "camera", 9.0]],
+            # lap02, the silent branch laptop only rtr01's ARP table knows (SNMP, issue 8):
+            # undeclared, and unknown with nothing but its MAC, so unpriced (fee_delta null).
+            [
+                ["10.77.0.33", "printer", 10.0],
+                ["10.77.0.64", "camera", 9.0],
+                ["10.77.20.51", "unknown", None],
+            ],
         ),
         ("HQ-NAS-01", (nas["status"], nas["observed_category"]), ("mismatch", "nas")),
         ("HQ-PC-03", (laptop["status"], laptop["provisional"]), ("missing", True)),
