@@ -11,7 +11,14 @@ import pytest
 import yaml
 
 from scopeaudit.errors import LabError
-from scopeaudit.lab.plumbing import host_batch, host_sysctls, layout_of, switch_batch
+from scopeaudit.lab.plumbing import (
+    host_batch,
+    host_sysctls,
+    layout_of,
+    managed_switch_batch,
+    move_port_batch,
+    switch_batch,
+)
 from scopeaudit.lab.topology import Profile, TopologyFile, load_topology
 
 REPO = Path(__file__).resolve().parents[2]
@@ -237,3 +244,96 @@ def test_lab_commands_refuse_without_root() -> None:
         assert done.returncode == 2, done.stderr
         assert "needs root" in done.stderr
         assert "Traceback" not in done.stderr
+
+
+SWITCHED = """format: 1
+name: t
+bridges: [{id: lan, subnet: 10.9.0.0/24}]
+technician: {bridge: lan, mac: '02:00:00:00:00:01', ip: 10.9.0.200/24}
+personas:
+  - id: sw
+    kind: k.yaml
+    switch: {ports: 8, uplink: 8, ageing_s: 30}
+    interfaces: [{bridge: lan, mac: '02:00:00:00:00:02', ip: 10.9.0.2/24}]
+  - id: a
+    kind: k.yaml
+    interfaces: [{switch: sw, port: 3, mac: '02:00:00:00:00:03', ip: 10.9.0.3/24}]
+"""
+
+
+def _switched(tmp_path: Path, body: str = SWITCHED) -> Path:
+    (tmp_path / "k.yaml").write_text("persona: test\n")
+    topo = tmp_path / "t.yaml"
+    topo.write_text(body)
+    return topo
+
+
+def test_plugged_interface_gets_its_switch_bridge_and_port(tmp_path: Path) -> None:
+    topology = load_topology(_switched(tmp_path))
+    switch, plugged = topology.personas
+    assert switch.switch is not None and switch.switch.ageing_s == 30
+    (iface,) = plugged.interfaces
+    assert (iface.bridge, iface.switch, iface.port) == ("lan", "sw", 3)
+    layout = layout_of(topology, "x1")
+    sw, a = layout.host("sw"), layout.host("a")
+    assert sw is not None and a is not None
+    # The switch's address is on its bridge; the persona's cable ends on port gi1-0-3 of br0.
+    assert [(link.name, link.peer) for link in sw.links] == [("br0", "p0e0")]
+    assert [(link.name, link.peer) for link in a.links] == [("eth0", "gi1-0-3")]
+    lines = switch_batch(layout, Profile.FRIENDLY)
+    assert "link add p0e0 type veth peer name gi1-0-8 netns sal-x1-sw" in lines
+    assert not [line for line in lines if "gi1-0-3" in line or "p1e0" in line]
+    inside = managed_switch_batch(layout, sw, Profile.REALISTIC)
+    assert inside[1].startswith("link add br0 address 02:00:00:00:00:02 type bridge")
+    assert "group_fwd_mask 0x0 ageing_time 3000" in inside[1]  # centiseconds
+    assert (
+        "link add gi1-0-3 type veth peer name eth0 address 02:00:00:00:00:03 netns sal-x1-a"
+        in inside
+    )
+    assert "link set gi1-0-3 alias GigabitEthernet1/0/3" in inside
+    assert inside[-1] == "link set gi1-0-3 master br0 up"
+
+
+def test_move_port_batch_replugs_under_the_new_name() -> None:
+    assert move_port_batch(3, 15) == [
+        "link set gi1-0-3 down",
+        "link set gi1-0-3 nomaster",
+        "link set gi1-0-3 name gi1-0-15",
+        "link set gi1-0-15 alias GigabitEthernet1/0/15",
+        "link set gi1-0-15 master br0 up",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("port: 3,", "port: 8,", "port 8 is not an access port of sw"),
+        ("port: 3,", "port: 9,", "port 9 is not an access port of sw"),
+        ("{switch: sw, port: 3,", "{switch: a, port: 3,", "'a' is not a switch persona"),
+        ("{switch: sw, port: 3,", "{switch: sw,", "'switch' and 'port' go together"),
+        ("{switch: sw, port: 3,", "{bridge: lan, switch: sw, port: 3,", ""),
+        ("ip: 10.9.0.3/24", "ip: 10.8.0.3/24", "outside lan"),
+        ("uplink: 8,", "uplink: 9,", "uplink port 9 is beyond the 8 ports"),
+    ],
+)
+def test_bad_switch_ports_are_one_line_errors(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    body = SWITCHED.replace(old, new)
+    assert body != SWITCHED
+    if not expected:  # naming the switch's own bridge is allowed
+        assert load_topology(_switched(tmp_path, body)).personas[1].interfaces[0].port == 3
+        return
+    with pytest.raises(LabError) as caught:
+        load_topology(_switched(tmp_path, body))
+    assert expected in str(caught.value)
+
+
+def test_one_port_one_cable(tmp_path: Path) -> None:
+    body = SWITCHED + (
+        "  - id: b\n    kind: k.yaml\n"
+        "    interfaces: [{switch: sw, port: 3, mac: '02:00:00:00:00:04', ip: 10.9.0.4/24}]\n"
+    )
+    with pytest.raises(LabError) as caught:
+        load_topology(_switched(tmp_path, body))
+    assert "sw port 3 already used by a" in str(caught.value)
