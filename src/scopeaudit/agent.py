@@ -446,10 +446,10 @@ def _request(
         save_snapshot=save,
         passive_seconds=config.passive_seconds,
     )
-    if config.snmp.communities:
+    if config.snmp.communities or config.snmp.v3 or config.snmp.devices:
         # Resolved only now, from their files or environment variables; never logged.
-        secrets = tuple(c.ref.resolve() for c in config.snmp.communities)
-        request = replace(request, communities=secrets)
+        snmp = config.snmp.resolve()
+        request = replace(request, communities=snmp.communities, snmp=snmp)
     return request
 
 

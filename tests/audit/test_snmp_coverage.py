@@ -150,3 +150,47 @@ def test_lab_audit_with_snmp_tables_and_no_secret_anywhere(
     assert outcome["detail"]["tables_read"] >= 1
     kinds = {o["kind"] for o in snapshot["observations"] if o["source"] == "snmp"}
     assert {"snmp_system", "snmp_neighbor"} <= kinds
+
+
+@pytest.mark.root
+@pytest.mark.lab
+def test_lab_agent_with_snmp_credentials_logs_no_secret(lab: LabInstance) -> None:
+    """The scheduled agent reads agent.yaml's ``snmp:`` section (same shape as --snmp-config):
+    v3 keys and communities from files; its reports, store, metrics and log lines hold none."""
+    v3 = yaml.safe_load(V3.read_text())["users"][0]
+    secrets = [COMMUNITY, v3["auth_key"], v3["priv_key"]]
+    with tempfile.TemporaryDirectory(prefix="h20-agent-") as folder:
+        base = Path(folder)
+        for name, value in (("c1", COMMUNITY), ("auth", v3["auth_key"]), ("priv", v3["priv_key"])):
+            (base / name).write_text(value + "\n")
+            (base / name).chmod(0o600)
+        (base / "agent.yaml").write_text(
+            f"format: 1\ncontract: {DEMO}\nstate_dir: state\npassive_seconds: 5\n"
+            "formats: [json, html, md, csv]\n"
+            "metrics: {textfile: state/metrics.prom}\n"
+            "snmp:\n  communities: [{file: c1}]\n"
+            f"  v3:\n    - {{user: {v3['user']}, auth_key: {{file: auth}}, "
+            "priv_key: {file: priv}}\n"
+            "  devices: [10.77.0.1, 10.77.0.2]\n"
+        )
+        done = lab.exec(
+            [sys.executable, "-m", "scopeaudit", "agent", "run", "--config",
+             str(base / "agent.yaml")],
+            timeout=600,
+        )  # fmt: skip
+        assert done.returncode == 1, done.stderr
+        document = json.loads((base / "state" / "reports" / "latest.json").read_text())
+        blobs = {"stdout": done.stdout.encode(), "stderr": done.stderr.encode()}
+        for path in (base / "state").rglob("*"):
+            if path.is_file():
+                blobs[str(path.relative_to(base))] = path.read_bytes()
+    assert len(blobs) > 4
+    for name, blob in blobs.items():
+        for secret in secrets:
+            assert secret.encode() not in blob, f"{name} holds a secret"
+    (snmp,) = [s for s in document["sources"] if s["name"] == "snmp"]
+    # The system group is read with communities only (none the agents know here): the tables
+    # of the listed devices were read with the v3 user.
+    assert snmp["ok"] is True and snmp["detail"]["tables_read"] == 2, snmp
+    coverage = {c["cidr"]: c for c in document["coverage"]}
+    assert "snmp" in coverage["10.77.20.0/24"]["methods"]
