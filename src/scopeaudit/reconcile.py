@@ -187,9 +187,8 @@ class Reconciliation:
 class _State:
     """Who has been paired with whom so far."""
 
-    pairs: dict[str, list[str]] = field(default_factory=dict)  # item id -> device ids
-    level: dict[str, str] = field(default_factory=dict)  # item id -> identifier kind
-    value: dict[str, str] = field(default_factory=dict)  # item id -> identifier value
+    # item id -> (its devices, the identifier kind and the value that paired them)
+    pairs: dict[str, tuple[list[Device], str, str]] = field(default_factory=dict)
     taken: set[str] = field(default_factory=set)  # device ids used
     ambiguous: list[Finding] = field(default_factory=list)
     blocked_items: set[str] = field(default_factory=set)
@@ -198,9 +197,11 @@ class _State:
 _M = TypeVar("_M", bound=BaseModel)
 # How _trusted builds a model: every field's default in declaration order (required ones hold
 # _REQUIRED), the required names, and the (name, factory) of fields with a default factory.
-_Spec = tuple[dict[str, Any], tuple[str, ...], tuple[tuple[str, Any], ...]] | None
+_Spec = tuple[dict[str, Any], frozenset[str], tuple[tuple[str, Any], ...]] | None
 _REQUIRED = object()
 _IMMUTABLE = (type(None), bool, int, float, str, Decimal, Enum)
+_new_object = object.__new__
+_set_slot = object.__setattr__
 
 
 @functools.cache
@@ -230,7 +231,7 @@ def _spec(cls: type[BaseModel]) -> _Spec:
             template[name] = info.default
         else:
             return None
-    return template, tuple(required), tuple(factories)
+    return template, frozenset(required), tuple(factories)
 
 
 def _trusted(cls: type[_M], **values: Any) -> _M:
@@ -245,20 +246,28 @@ def _trusted(cls: type[_M], **values: Any) -> _M:
     if spec is None:
         return cls.model_construct(**values)
     template, required, factories = spec
-    for name in required:
-        if name not in values:
-            return cls.model_construct(**values)
+    if not required <= values.keys():
+        return cls.model_construct(**values)
     data = template.copy()  # declaration order, as model_construct leaves it
     data.update(values)
     for name, factory in factories:
         if name not in values:
             data[name] = factory()
-    model = cls.__new__(cls)
-    # Exactly the attributes model_construct sets for a model without extras or private ones.
-    object.__setattr__(model, "__dict__", data)
-    object.__setattr__(model, "__pydantic_fields_set__", set(values))
-    object.__setattr__(model, "__pydantic_extra__", None)
-    object.__setattr__(model, "__pydantic_private__", None)
+    return _made(cls, data, set(values))
+
+
+def _made(cls: type[_M], data: dict[str, Any], fields_set: set[str]) -> _M:
+    """A model of ``cls`` holding ``data`` (every field, in declaration order) as is.
+
+    Exactly the attributes ``model_construct`` sets for a model without extras or private
+    attributes; the hot paths of ``reconcile`` call it with a dictionary they wrote out whole,
+    which costs a fraction of ``_trusted``'s generic filling (DESIGN §9).
+    """
+    model = _new_object(cls)
+    _set_slot(model, "__dict__", data)
+    _set_slot(model, "__pydantic_fields_set__", fields_set)
+    _set_slot(model, "__pydantic_extra__", None)
+    _set_slot(model, "__pydantic_private__", None)
     return model
 
 
@@ -289,7 +298,7 @@ def detail(code: str, lang: Language, **params: str | int | float | bool | None)
     validated ``Reason`` per finding was a large share of ``reconcile`` at 100,000 items (§9).
     """
     text = detail_text(code, params, lang) if params else _plain_text(code, lang)
-    return _trusted(Reason, code=code, params=params, text=text)
+    return _made(Reason, {"code": code, "params": params, "text": text}, {"code", "params", "text"})
 
 
 @functools.lru_cache(maxsize=256)
@@ -359,13 +368,6 @@ def _fits(
     return None
 
 
-def _fits_value(item: EquipmentItem, level: str) -> str | None:
-    """What ``_fits`` returns at the host name and IP levels for a device the index found."""
-    if level == "hostname":
-        return item.hostname
-    return _ip_text(item.ip) if item.ip is not None else None
-
-
 def _contradicts(item: EquipmentItem, device: Device, serials: Mapping[str, set[str]]) -> bool:
     """A weaker identifier must not pair an item with hardware its strong identifiers deny."""
     if item.serial and serials.get(device.id) and item.serial not in serials[device.id]:
@@ -375,43 +377,81 @@ def _contradicts(item: EquipmentItem, device: Device, serials: Mapping[str, set[
     return any(not is_randomized(m) for m in device.macs)
 
 
-class _Index:
-    """Devices by identifier value, so matching costs a lookup per item, not a scan of every
-    device (DESIGN §9: 100,000 declared against 100,000 seen)."""
-
-    def __init__(self, devices: Sequence[Device], serials: Mapping[str, set[str]]) -> None:
-        self.order = {d.id: i for i, d in enumerate(devices)}
-        self.by: dict[str, dict[str, list[Device]]] = {level: {} for level in LEVELS}
-        by_serial, by_mac, by_name, by_ip = (self.by[level] for level in LEVELS)
-        for device in devices:
-            # A value a device repeats lists it twice; lookup() keeps one entry per device id.
-            for value in serials.get(device.id, ()):
-                by_serial.setdefault(value, []).append(device)
-            for value in device.macs:
-                by_mac.setdefault(value, []).append(device)
-            if device.hostnames:
-                for value in _names(device.hostnames):
-                    by_name.setdefault(value, []).append(device)
-            for value in device.ips:
-                by_ip.setdefault(value, []).append(device)
-
-    def lookup(self, item: EquipmentItem, level: str) -> list[Device]:
-        """Devices that may fit ``item`` at ``level`` (``_fits`` decides), in device order."""
-        table = self.by[level]
-        if level == "serial" and item.serial:
-            values = [item.serial.strip()]
-        elif level == "mac":
-            values = list(item.mac)
-        elif level == "hostname" and item.hostname:
-            values = [_normal(item.hostname), _short(item.hostname)]
-        elif level == "ip" and item.ip is not None:
-            values = [_ip_text(item.ip)]
-        else:
+def _keys(item: EquipmentItem, level: str) -> list[str]:
+    """The index keys under which devices may fit ``item`` at ``level``."""
+    if level == "serial":
+        return [item.serial.strip()] if item.serial else []
+    if level == "mac":
+        return list(item.mac)
+    if level == "hostname":
+        if not item.hostname:
             return []
-        found = {d.id: d for value in values for d in table.get(value, ())}
-        if len(found) < 2:  # the usual case: nothing to order
-            return list(found.values())
-        return sorted(found.values(), key=lambda d: self.order[d.id])
+        full, short = _normal(item.hostname), _short(item.hostname)
+        return [full] if full == short else [full, short]
+    return [_ip_text(item.ip)] if item.ip is not None else []
+
+
+def _table(
+    level: str, devices: Sequence[Device], serials: Mapping[str, set[str]], taken: set[str]
+) -> dict[str, list[Device]]:
+    """Devices not yet taken, by identifier value at ``level``, in device order.
+
+    Built level by level over what is still free: matching then costs a lookup per item, not a
+    scan of every device, and a weaker level indexes only the devices stronger ones left
+    (DESIGN §9: 100,000 declared against 100,000 seen). A value a device repeats lists it
+    twice; ``_found`` keeps one entry per device id.
+    """
+    table: dict[str, list[Device]] = {}
+    get = table.get
+    for device in devices:
+        if taken and device.id in taken:
+            continue
+        if level == "mac":
+            values: Iterable[str] = device.macs
+        elif level == "ip":
+            values = device.ips
+        elif level == "hostname":
+            if not device.hostnames:
+                continue
+            values = _names(device.hostnames)
+        else:
+            values = serials.get(device.id, ())
+        for value in values:
+            listed = get(value)
+            if listed is None:
+                table[value] = [device]
+            else:
+                listed.append(device)
+    return table
+
+
+def _found(
+    item: EquipmentItem,
+    level: str,
+    keys: list[str],
+    table: Mapping[str, list[Device]],
+    order: Mapping[str, int],
+    serials: Mapping[str, set[str]],
+) -> list[tuple[Device, str]]:
+    """The free devices fitting ``item`` at ``level`` through several keys or several
+    devices, in device order, each with the identifier value by which it fits."""
+    merged = {d.id: d for key in keys for d in table.get(key, ())}
+    devices = list(merged.values())
+    if len(devices) > 1:
+        devices.sort(key=lambda d: order[d.id])
+    out: list[tuple[Device, str]] = []
+    for device in devices:
+        # The table only holds devices sharing a looked-up value, so only a MAC (which of the
+        # item's MACs) or a serial needs checking; at the other levels the value is known.
+        if level in ("mac", "serial"):
+            value = _fits(item, device, level, serials)
+        elif level == "hostname":
+            value = item.hostname
+        else:
+            value = _ip_text(item.ip)
+        if value is not None:
+            out.append((device, value))
+    return out
 
 
 def _match_declared(
@@ -422,7 +462,8 @@ def _match_declared(
 ) -> _State:
     """Pair items with devices, strongest identifier level first; conflicts are ambiguous."""
     state = _State()
-    index = _Index(devices, serials)
+    pairs, taken, blocked = state.pairs, state.taken, state.blocked_items
+    order: dict[str, int] = {}  # device id -> position, filled when first needed
     # The items declaring each identifier kind, listed once rather than tested at every level.
     declaring = {
         "serial": [i for i in items if i.serial],
@@ -431,36 +472,53 @@ def _match_declared(
         "ip": [i for i in items if i.ip],
     }
     for level in LEVELS:
-        proposals: dict[str, list[tuple[str, str]]] = {}  # item -> [(device, value)]
-        for item in declaring[level]:
-            if item.id in state.pairs or item.id in state.blocked_items:
+        todo = [i for i in declaring[level] if i.id not in pairs and i.id not in blocked]
+        if not todo:
+            continue
+        table = _table(level, devices, serials, taken)
+        weak = level in ("hostname", "ip")
+        proposals: dict[str, list[tuple[Device, str]]] = {}  # item -> [(device, value)]
+        claimed: dict[str, str] = {}  # device id -> first item that proposed it
+        shared: dict[str, list[str]] = {}  # device id -> every item, when more than one
+        for item in todo:
+            keys = _keys(item, level)
+            if len(keys) == 1:
+                hits = table.get(keys[0])
+                if hits is None:
+                    continue
+                if len(hits) == 1:  # the usual case: one device has that value
+                    if level == "mac":
+                        value: str | None = keys[0]
+                    elif level == "serial":
+                        value = _fits(item, hits[0], level, serials)
+                    elif level == "hostname":
+                        value = item.hostname
+                    else:
+                        value = keys[0]
+                    if value is None:
+                        continue
+                    found = [(hits[0], value)]
+                else:
+                    order = order or {d.id: n for n, d in enumerate(devices)}
+                    found = _found(item, level, keys, table, order, serials)
+            else:
+                order = order or {d.id: n for n, d in enumerate(devices)}
+                found = _found(item, level, keys, table, order, serials)
+            if weak and (item.serial or item.mac):
+                found = [(d, v) for d, v in found if not _contradicts(item, d, serials)]
+            if not found:
                 continue
-            found: list[tuple[str, str]] = []
-            for device in index.lookup(item, level):
-                if device.id in state.taken:
-                    continue
-                # The index only returns devices sharing the looked-up value, so only a MAC
-                # (which of the item's MACs) needs finding out; the others are known.
-                value = (
-                    _fits(item, device, level, serials)
-                    if level in ("mac", "serial")
-                    else _fits_value(item, level)
-                )
-                if value is None:
-                    continue
-                if level in ("hostname", "ip") and _contradicts(item, device, serials):
-                    continue
-                found.append((device.id, value))
-            if found:
-                proposals[item.id] = found
-        by_device: dict[str, list[str]] = {}
-        for item_id, found in proposals.items():
-            for device_id, _ in found:
-                by_device.setdefault(device_id, []).append(item_id)
-        crowded = {d: ids for d, ids in by_device.items() if len(ids) > 1}
+            item_id = item.id
+            proposals[item_id] = found
+            for device, _ in found:
+                first = claimed.setdefault(device.id, item_id)
+                if first != item_id:
+                    shared.setdefault(device.id, [first]).append(item_id)
+        # Devices several items fit, in the order they were first proposed.
+        crowded = {d: shared[d] for d in claimed if d in shared} if shared else {}
         for device_id, item_ids in crowded.items():
-            state.taken.add(device_id)
-            state.blocked_items.update(item_ids)
+            taken.add(device_id)
+            blocked.update(item_ids)
             state.ambiguous.append(
                 _ambiguous(
                     [
@@ -473,20 +531,28 @@ def _match_declared(
                 )
             )
         for item_id, found in proposals.items():
-            if item_id in state.blocked_items:
+            if item_id in blocked:
                 continue
-            found = [(d, v) for d, v in found if d not in crowded]
-            if not found:
+            if crowded:
+                found = [(d, v) for d, v in found if d.id not in crowded]
+                if not found:
+                    continue
+            if len(found) == 1:
+                device, value = found[0]
+                pairs[item_id] = ([device], level, value)
+                taken.add(device.id)
                 continue
             values = [v for _, v in found]
             # Several devices through distinct declared MACs: the NICs of one multi-homed item.
-            if len(found) > 1 and not (level == "mac" and len(set(values)) == len(values)):
-                state.blocked_items.add(item_id)
-                state.taken.update(d for d, _ in found)
+            if not (level == "mac" and len(set(values)) == len(values)):
+                blocked.add(item_id)
+                taken.update(d.id for d, _ in found)
                 state.ambiguous.append(
                     _ambiguous(
                         [
-                            _trusted(Candidate, equipment_id=item_id, device_id=d, identifier=level)
+                            _trusted(
+                                Candidate, equipment_id=item_id, device_id=d.id, identifier=level
+                            )
                             for d, _ in found
                         ],
                         "ambiguous_devices",
@@ -495,10 +561,8 @@ def _match_declared(
                     )
                 )
                 continue
-            state.pairs[item_id] = [d for d, _ in found]
-            state.level[item_id] = level
-            state.value[item_id] = values[0]
-            state.taken.update(d for d, _ in found)
+            pairs[item_id] = ([d for d, _ in found], level, values[0])
+            taken.update(d.id for d, _ in found)
     return state
 
 
@@ -549,32 +613,61 @@ def _ranges_of(contract: Contract) -> list[tuple[int, int, str]]:
 
 
 def _site_of(ips: Iterable[str], contract: Contract) -> str | None:
-    ranges = _ranges_of(contract)
+    return _site_in(ips, _ranges_of(contract))
+
+
+def _site_in(ips: Iterable[str], ranges: Sequence[tuple[int, int, str]]) -> str | None:
+    """The site of the first of ``ips`` inside a network of the contract (``ranges``)."""
     for ip in ips:
-        value = _ip_int(ip)
-        if value is None:
+        if _is_quad(ip) is None:
             continue
+        value = _int_of(_aton(ip), "big")
         for first, last, site in ranges:
             if first <= value <= last:
                 return site
     return None
 
 
+_is_quad = _DOTTED_QUAD.fullmatch
+_aton = socket.inet_aton
+_int_of = int.from_bytes
+_ZERO = Decimal(0)  # immutable: one instance serves every finding that costs nothing
+_DECLARED_FIELDS = set(DeclaredItem.model_fields)
+_MATCHED_FIELDS = {
+    "status",
+    "equipment_id",
+    "device_id",
+    "category",
+    "observed_category",
+    "details",
+    "fee_delta",
+    "unit_price",
+    "site",
+    "criticality",
+    "declared",
+}
+_REASON_FIELDS = {"code", "params", "text"}
+
+
 def _declared(item: EquipmentItem) -> DeclaredItem:
     # The item was validated when the contract was loaded: copy it without validating again.
-    return _trusted(
+    ip = item.ip
+    return _made(
         DeclaredItem,
-        id=item.id,
-        category=item.category,
-        name=item.name,
-        hostname=item.hostname,
-        vendor=item.vendor,
-        model=item.model,
-        serial=item.serial,
-        macs=list(item.mac),
-        ip=_ip_text(item.ip) if item.ip is not None else None,
-        site=item.site,
-        criticality=item.criticality.value,
+        {
+            "id": item.id,
+            "category": item.category,
+            "name": item.name,
+            "hostname": item.hostname,
+            "vendor": item.vendor,
+            "model": item.model,
+            "serial": item.serial,
+            "macs": list(item.mac),
+            "ip": _ip_text(ip) if ip is not None else None,
+            "site": item.site,
+            "criticality": item.criticality._value_,
+        },
+        _DECLARED_FIELDS.copy(),
     )
 
 
@@ -595,72 +688,109 @@ class _Money:
         return self.prices.get(category)
 
 
+class _Context:
+    """What every matched finding of one ``reconcile`` call reads, looked up once."""
+
+    __slots__ = ("bmcs", "contract", "lang", "matched_by", "prices", "ranges")
+
+    def __init__(
+        self, contract: Contract, bmcs: Mapping[str, list[str]], prices: _Money, lang: Language
+    ) -> None:
+        self.contract = contract
+        self.bmcs = bmcs
+        self.prices = prices.prices
+        self.lang = lang
+        self.ranges = _ranges_of(contract)
+        self.matched_by = DETAILS["matched_by"][lang]
+
+
 def _matched(
-    item: EquipmentItem,
-    devices: list[Device],
-    state: _State,
-    contract: Contract,
-    bmcs: Mapping[str, list[str]],
-    prices: _Money,
-    lang: Language,
+    item: EquipmentItem, devices: list[Device], level: str, value: str, ctx: _Context
 ) -> Finding:
+    lang = ctx.lang
     device = devices[0]
+    # The one detail every match has, rendered straight from its template (its parameters are
+    # always given, so render()'s guard for missing ones is not needed): DESIGN §9.
+    params: dict[str, str | int | float | bool | None] = {"identifier": level, "value": value}
     details = [
-        detail("matched_by", lang, identifier=state.level[item.id], value=state.value[item.id])
+        _made(
+            Reason,
+            {"code": "matched_by", "params": params, "text": ctx.matched_by.format_map(params)},
+            _REASON_FIELDS.copy(),
+        )
     ]
-    details += [detail("extra_nic", lang, device_id=d.id) for d in devices[1:]]
-    for d in devices:
-        details += [detail("bmc", lang, device_id=b) for b in bmcs.get(d.id, [])]
-    ips = [ip for d in devices for ip in d.ips]
-    if item.ip is not None and ips and _ip_text(item.ip) not in ips:
-        details.append(
-            detail("ip_changed", lang, declared=_ip_text(item.ip), observed=", ".join(ips))
-        )
-    hostnames = [h for d in devices for h in d.hostnames]
-    wanted = _short(item.hostname) if item.hostname else None
-    if wanted and hostnames and wanted not in _names(hostnames):
-        details.append(
-            detail("hostname_changed", lang, declared=item.hostname, observed=", ".join(hostnames))
-        )
+    if len(devices) > 1 or ctx.bmcs:
+        details += [detail("extra_nic", lang, device_id=d.id) for d in devices[1:]]
+        for d in devices:
+            details += [detail("bmc", lang, device_id=b) for b in ctx.bmcs.get(d.id, [])]
+        ips = [ip for d in devices for ip in d.ips]
+        hostnames = [h for d in devices for h in d.hostnames]
+    else:
+        ips, hostnames = device.ips, device.hostnames
+    if item.ip is not None and ips:
+        declared_ip = _ip_text(item.ip)
+        if declared_ip not in ips:
+            details.append(
+                detail("ip_changed", lang, declared=declared_ip, observed=", ".join(ips))
+            )
+    if item.hostname and hostnames:
+        wanted = _short(item.hostname)
+        if wanted and wanted not in _names(hostnames):
+            details.append(
+                detail(
+                    "hostname_changed", lang, declared=item.hostname, observed=", ".join(hostnames)
+                )
+            )
     status = Status.MATCHED
+    category = item.category
     observed: Category | None = device.category
-    fee: Decimal | None = Decimal(0)
-    if device.category is Category.UNKNOWN:
+    fee: Decimal | None = _ZERO
+    if observed is Category.UNKNOWN:
         details.append(detail("category_unconfirmed", lang))
-    elif device.category is not item.category:
+    elif observed is not category:
         status = Status.MISMATCH
         details.append(
             detail(
                 "category_differs",
                 lang,
-                declared=item.category.value,
+                declared=category.value,
                 observed=device.category.value,
             )
         )
-        old, new = prices.price(item.category), prices.price(device.category)
+        old, new = ctx.prices.get(category), ctx.prices.get(device.category)
         if old is None or new is None:
             fee = None
-            missing = item.category if old is None else device.category
+            missing = category if old is None else device.category
             details.append(detail("unpriced", lang, category=missing.value))
         else:
             fee = new - old
-    seen_site = _site_of(ips, contract)
-    if item.site and seen_site and seen_site != item.site:
+    seen_site = _site_in(ips, ctx.ranges)
+    site = item.site
+    if site and seen_site and seen_site != site:
         status = Status.MISMATCH
-        details.append(detail("site_differs", lang, declared=item.site, observed=seen_site))
-    return _trusted(
+        details.append(detail("site_differs", lang, declared=site, observed=seen_site))
+    return _made(
         Finding,
-        status=status,
-        equipment_id=item.id,
-        device_id=device.id,
-        category=item.category,
-        observed_category=observed,
-        details=details,
-        fee_delta=fee,
-        unit_price=prices.price(item.category),
-        site=item.site or seen_site,
-        criticality=item.criticality.value,
-        declared=_declared(item),
+        {
+            "status": status,
+            "equipment_id": item.id,
+            "device_id": device.id,
+            "candidates": [],
+            "category": category,
+            "observed_category": observed,
+            "details": details,
+            "provisional": False,
+            "fee_delta": fee,
+            "unit_price": ctx.prices.get(category),
+            "site": site or seen_site,
+            "criticality": item.criticality._value_,
+            "intervention_delay": None,
+            "policy": None,
+            "decision": None,
+            "pending_amendment": False,
+            "declared": _declared(item),
+        },
+        _MATCHED_FIELDS.copy(),
     )
 
 
@@ -944,22 +1074,26 @@ def _reconcile(
     prices = _Money(contract)
     history = presence or {}
     # Neither the scanner itself nor a management controller is a device of its own here.
-    candidates = [d for d in devices if not d.scanner and not _is_bmc(d)]
+    candidates: list[Device] = []
     bmcs: dict[str, list[str]] = {}
     for device in devices:
-        if _is_bmc(device) and device.parent_id:
-            bmcs.setdefault(device.parent_id, []).append(device.id)
-    serials = device_serials(candidates, observations)
+        if device.role is Role.BMC:
+            if device.parent_id:
+                bmcs.setdefault(device.parent_id, []).append(device.id)
+        elif not device.scanner:
+            candidates.append(device)
+    # Without observations no device announced a serial: skip a pass over every device.
+    serials = device_serials(candidates, observations) if observations else {}
     state = _match_declared(contract.equipment, candidates, serials, lang)
-    by_id = {d.id: d for d in candidates}
-    item_by_id = {i.id: i for i in contract.equipment}
+    context = _Context(contract, bmcs, prices, lang)
 
     findings: list[Finding] = []
+    pairs, blocked = state.pairs, state.blocked_items
     for item in contract.equipment:
-        if item.id in state.pairs:
-            paired = [by_id[d] for d in state.pairs[item.id]]
-            findings.append(_matched(item, paired, state, contract, bmcs, prices, lang))
-        elif item.id not in state.blocked_items:
+        pair = pairs.get(item.id)
+        if pair is not None:
+            findings.append(_matched(item, pair[0], pair[1], pair[2], context))
+        elif item.id not in blocked:
             findings.append(
                 _unseen(
                     item,
@@ -971,6 +1105,9 @@ def _reconcile(
                     lang,
                 )
             )
+    # Indexes only an ambiguity needs: two dictionaries of 100,000 entries otherwise unused.
+    by_id = {d.id: d for d in candidates} if state.ambiguous else {}
+    item_by_id = {i.id: i for i in contract.equipment} if state.ambiguous else {}
     for finding in state.ambiguous:
         categories = {item_by_id[c.equipment_id].category for c in finding.candidates}
         finding.category = categories.pop() if len(categories) == 1 else Category.UNKNOWN
@@ -983,8 +1120,9 @@ def _reconcile(
     covered: Counter[str] = Counter()
     left_out: Counter[str] = Counter()
     result_devices: dict[str, Device] = {d.id: d for d in devices}
+    taken = state.taken
     for device in candidates:
-        if device.id in state.taken:
+        if device.id in taken:
             continue
         outcome, updated, reason = _undeclared(
             device, contract, decisions, today, covered, prices, lang
@@ -1025,9 +1163,44 @@ def summarize(
     left_out: Mapping[str, int] | None = None,
 ) -> Summary:
     """Counts, coverage rate and money of ``findings`` (DESIGN §6)."""
+    # One pass groups the findings by what the counters depend on; the counters, the sums and
+    # then the models are made per group (DESIGN §9: a dictionary update and three Decimal
+    # additions per finding were a visible share of reconcile() at 100,000 items). Group order
+    # is that of each group's first finding, so every dictionary keeps the order a finding by
+    # finding count gave it; Decimal sums of prices are exact, so grouping changes no amount.
+    groups: dict[tuple[Status, Category, str | None, Category | None], list[Any]] = {}
+    reached = provisional = 0
+    drift = False
+    counted = (Status.MATCHED, Status.MISMATCH)
+    for finding in findings:
+        status, category = finding.status, finding.category
+        seen: Category | None = None
+        if finding.device_id is not None:
+            # A device the classifier could not name still counts where its item says.
+            seen = finding.observed_category or category
+            if seen is Category.UNKNOWN and finding.equipment_id:
+                seen = category
+        key = (status, category, finding.site, seen)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = [0, _ZERO, False, False]  # count, fees, priced, unpriced
+        group[0] += 1
+        fee = finding.fee_delta
+        if fee is None:
+            group[3] = True
+        else:
+            group[2] = True
+            if fee is not _ZERO:  # adding an exponent-0 zero to a sum begun at 0 changes nothing
+                group[1] += fee
+        if status in counted:
+            item = finding.equipment_id
+            if item and not item.startswith("policy:"):
+                reached += 1
+        if finding.provisional:
+            provisional += 1
+        elif not drift and is_drift(finding):
+            drift = True
     by_status = dict.fromkeys(Status, 0)
-    # Plain counters, turned into models once at the end: a pydantic attribute assignment per
-    # item was a visible share of reconcile() at 100,000 items (DESIGN §9).
     declared_by: Counter[Category] = Counter(item.category for item in contract.equipment)
     found_by: Counter[Category] = Counter()
     cat_status: dict[Category, dict[Status, int]] = {c: {} for c in declared_by}
@@ -1036,29 +1209,23 @@ def summarize(
     site_fee: dict[str, Decimal] = {}
     total = Decimal(0)
     unpriced: list[Category] = []
-    for finding in findings:
-        status = finding.status
-        by_status[status] += 1
-        counts = cat_status.setdefault(finding.category, {})
-        counts[status] = counts.get(status, 0) + 1
-        key = finding.site or "-"
-        counts = site_status.setdefault(key, {})
-        counts[status] = counts.get(status, 0) + 1
-        if finding.fee_delta is None:
-            if finding.category not in unpriced:
-                unpriced.append(finding.category)
-            continue
-        total += finding.fee_delta
-        cat_fee[finding.category] = cat_fee.get(finding.category, Decimal(0)) + finding.fee_delta
-        site_fee[key] = site_fee.get(key, Decimal(0)) + finding.fee_delta
-    for finding in findings:
-        if finding.device_id is not None:
-            # A device the classifier could not name still counts where its item says.
-            seen = finding.observed_category or finding.category
-            if seen is Category.UNKNOWN and finding.equipment_id:
-                seen = finding.category
-            cat_status.setdefault(seen, {})
-            found_by[seen] += 1
+    for (status, category, site, seen), (count, fees_sum, priced, unpriced_seen) in groups.items():
+        by_status[status] += count
+        counts = cat_status.setdefault(category, {})
+        counts[status] = counts.get(status, 0) + count
+        where = site or "-"
+        counts = site_status.setdefault(where, {})
+        counts[status] = counts.get(status, 0) + count
+        if unpriced_seen and category not in unpriced:
+            unpriced.append(category)
+        if priced:
+            total += fees_sum
+            cat_fee[category] = cat_fee.get(category, Decimal(0)) + fees_sum
+            site_fee[where] = site_fee.get(where, Decimal(0)) + fees_sum
+        if seen is not None:
+            found_by[seen] += count
+    for seen in found_by:
+        cat_status.setdefault(seen, {})
     # The fields each summary would have had assigned, so model_fields_set stays the same.
     by_category = {
         c: _summary(
@@ -1075,13 +1242,6 @@ def summarize(
         for key, counts in site_status.items()
     }
     declared = len(contract.equipment)
-    reached = sum(
-        1
-        for f in findings
-        if f.status in (Status.MATCHED, Status.MISMATCH)
-        and f.equipment_id
-        and not f.equipment_id.startswith("policy:")
-    )
     denominator = declared - by_status[Status.NOT_VERIFIABLE]
     billing = contract.contract.billing
     vat = billing.vat_rate if billing else None
@@ -1101,8 +1261,8 @@ def summarize(
         currency=billing.currency if billing else None,
         period=billing.period.value if billing and billing.period else None,
         unpriced=sorted(unpriced, key=list(Category).index),
-        provisional=sum(1 for f in findings if f.provisional),
+        provisional=provisional,
         ignored=(left_out or {}).get("ignored", 0),
         out_of_scope=(left_out or {}).get("out_of_scope", 0),
-        drift=any(is_drift(f) for f in findings),
+        drift=drift,
     )
