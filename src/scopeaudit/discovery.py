@@ -3,8 +3,8 @@
 ``run_scan`` is the one orchestrator of a scan; it never prints and never exits. Order: the host
 source (instant), then the passive window opens in the background while the ARP sweep runs on
 the segments this machine faces, nmap discovers the routed networks and probes the live hosts,
-and the name and SNMP queries go to the live hosts (with an SNMP configuration, also the SNMP
-tables of the routers, switches and access points among them and of ``snmp.devices``); files given with ``--import`` are read; the
+and the name and SNMP queries go to the live hosts (then the SNMP tables of the routers,
+switches and access points among them, and of the configured ``snmp.devices``); files given with ``--import`` are read; the
 window closes; observations are merged into devices, which are classified. Each source's failure is a
 ``SourceOutcome``, never an abort: only when every source failed is the scan a failure.
 """
@@ -56,7 +56,7 @@ class ScanRequest:
     deep: bool = False
     imports: tuple[Path, ...] = ()
     communities: tuple[str, ...] = ("public",)
-    # Resolved --snmp-config / agent snmp section; None: ``communities``, system group only.
+    # Resolved --snmp-config / agent snmp section; None: ``communities`` and default limits.
     snmp: SnmpOptions | None = None
     rules: tuple[Path, ...] = ()
     lang: Language | None = None
@@ -306,14 +306,13 @@ def _run_queries(
         collected.probe_log.extend(asked.probes)
     if Source.SNMP in request.sources:
         _emit(progress, ScanEvent("snmp", total=len(live), hosts=len(live)))
-        options = request.snmp or SnmpOptions(communities=request.communities, tables=False)
+        options = request.snmp or SnmpOptions(communities=request.communities)
         communities = list(options.communities)
         read = snmp.read_system(scope, live, communities=communities, lang=lang)
         collected.observations.extend(read.observations)
         collected.probe_log.extend(read.probes)
         outcome = read.outcome
-        # Tables are read when an SNMP configuration asks for them (--snmp-config, agent.yaml's
-        # snmp section; ``tables: true`` by default there), not on a plain scan.
+        # ``tables: false`` in an SNMP configuration reads the system group only.
         if options.tables:
             gear = [
                 o.ip

@@ -20,7 +20,8 @@ own (Yealink phones announce ``SIP-T46U``). LLDP and CDP names and DHCP FQDNs ar
 host names.
 
 SNMP tables (docs/snmp.md): a router's neighbour row is an address binding like an ARP reply,
-and the only one that gives a routed host its real MAC; a switch's forwarding row names the
+and the only one that gives a routed host its real MAC (a row the router itself marks STALE is
+no sighting); a switch's forwarding row names the
 access port of its MAC (``switch_port``, the latest row), except rows of an uplink port, which
 tie nothing; a remote LLDP row ties by its chassis MAC and lists its system name.
 
@@ -278,7 +279,11 @@ def _inventory_keys(data: dict[str, object]) -> list[Key]:
 
 
 def _absent(observation: Observation) -> bool:
-    """An expired or free lease: the device was there once, which is no sighting now."""
+    """An expired or free lease, or a router's STALE neighbour row (a phone's previous random
+    MAC, a device that left; like the host source's own cache): the device was there once,
+    which is no sighting now."""
+    if observation.kind is ObservationKind.SNMP_NEIGHBOR:
+        return observation.data.get("state") == "stale"
     return observation.kind is ObservationKind.INVENTORY and observation.data.get("active") is False
 
 
@@ -338,6 +343,7 @@ def _bound_macs(observations: Sequence[Observation], proxy: _Proxy) -> dict[int,
     for observation in observations:
         if (
             observation.kind in _BINDING_KINDS
+            and not _absent(observation)
             and observation.mac
             and observation.ip
             and _mac_key(observation.mac) is not None

@@ -425,3 +425,23 @@ def test_scan_summary_and_explain_show_the_port(tmp_path: Path) -> None:
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert text in done.stdout
+
+
+def test_stale_router_rows_are_no_sighting() -> None:
+    """A phone's previous random MAC lingers in the router's table as STALE: no device."""
+
+    def row(mac: str, state: str | None) -> Observation:
+        return Observation(
+            source=Source.SNMP,
+            kind=ObservationKind.SNMP_NEIGHBOR,
+            time=WHEN,
+            vantage="snmp:10.77.0.1",
+            mac=mac,
+            ip="10.77.0.112" if state else "10.77.20.50",
+            data={"ip": "10.77.0.112", "mac": mac, "state": state, "reporter_ip": "10.77.0.1"},
+        )
+
+    devices = merge([row("42:f1:9c:03:5d:88", "stale"), row("18:66:da:20:30:01", None)])
+    assert [d.macs for d in devices] == [["18:66:da:20:30:01"]]
+    fresh = merge([row("42:f1:9c:03:5d:88", "delay")])
+    assert [d.macs for d in fresh] == [["42:f1:9c:03:5d:88"]]
