@@ -160,7 +160,27 @@ def test_serve_loop_answers_ping_and_requests() -> None:
     assert lines[1:4] == [".1.3.6.1.2.1.17.4.2.0", "integer", "30"]
     assert lines[4].startswith(".1.3.6.1.2.1.17.4.3.1.1.")
     assert lines[-1] == "not-writable"
-    assert len(calls) == 1  # three requests within a second read the kernel once
+    # The GET read the kernel; the GETNEXT of the row it returned continued on that reading.
+    assert len(calls) == 1
+
+
+def test_a_new_walk_or_a_get_reads_the_kernel_again() -> None:
+    entries, ports = _office()
+    rows = _table(entries, ports)
+    calls = []
+
+    def table() -> bridge_mib.Rows:
+        calls.append(1)
+        return rows
+
+    requests = [
+        "getnext\n.1.3.6.1.2.1.17.4.3\n",  # a walk begins: read
+        "getnext\n.1.3.6.1.2.1.17.4.3.1.1.0.12.41.78.17.34\n",  # continues on a row: cached
+        "getnext\n.1.3.6.1.2.1.17.4.3\n",  # another walk: read
+        "get\n.1.3.6.1.2.1.17.4.2.0\n",  # a GET: read
+    ]
+    bridge_mib.serve(io.StringIO("".join(requests)), io.StringIO(), table)
+    assert len(calls) == 3
 
 
 def test_ifname_rows() -> None:

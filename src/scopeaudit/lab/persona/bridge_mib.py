@@ -2,7 +2,8 @@
 
 Run by snmpd as a ``pass_persist`` script (``python -m scopeaudit.lab.persona.bridge_mib br0``)
 in the switch persona's namespace. Each request reads the kernel's forwarding table
-(``bridge -j fdb show br br0``, at most ``MAX_AGE_S`` old) and the bridge's ports from sysfs, so
+(``bridge -j fdb show br br0``: afresh for each GET and each new walk; a walk continues on
+the reading it began with, for at most ``MAX_AGE_S``) and the bridge's ports from sysfs, so
 moving or stopping a persona changes what a walk returns. Served:
 
 - dot1dBaseBridgeAddress, dot1dBaseNumPorts, dot1dBaseType (1.3.6.1.2.1.17.1.1-3),
@@ -226,6 +227,22 @@ def read_ifnames(sys_net: Path = Path("/sys/class/net")) -> Rows:
     return sorted(ifname_rows(links), key=lambda row: row[0])
 
 
+def _stale(cached: tuple[float, Rows] | None, command: str, oid_text: str) -> bool:
+    """Read the kernel again, unless this request continues a walk begun under a second ago.
+
+    A walk asks GETNEXT of the row it was just given: answering it from the same reading keeps
+    the walk consistent and costs one ``bridge`` run per walk, not per row. A GET, or a GETNEXT
+    of anything else (a new walk), always sees the kernel as it is now.
+    """
+    if cached is None or command != "getnext" or time.monotonic() - cached[0] > MAX_AGE_S:
+        return True
+    try:
+        oid = parse_oid(oid_text)
+    except ValueError:
+        return True
+    return get(cached[1], oid) is None
+
+
 def serve(stdin: TextIO, stdout: TextIO, table: Callable[[], Rows]) -> None:
     """The pass_persist loop: PING/PONG, then get/getnext/set requests of two lines each."""
     cached: tuple[float, Rows] | None = None
@@ -240,9 +257,11 @@ def serve(stdin: TextIO, stdout: TextIO, table: Callable[[], Rows]) -> None:
             oid_text = stdin.readline()
             if command == "set":
                 stdin.readline()  # the type and value: this MIB is read-only
-            if cached is None or time.monotonic() - cached[0] > MAX_AGE_S:
-                cached = (time.monotonic(), table())
-            stdout.write(answer(command, oid_text, cached[1]) + "\n")
+                stdout.write(answer(command, oid_text, []) + "\n")
+            else:
+                if cached is None or _stale(cached, command, oid_text):
+                    cached = (time.monotonic(), table())
+                stdout.write(answer(command, oid_text, cached[1]) + "\n")
         else:
             continue  # an empty line between requests
         stdout.flush()
