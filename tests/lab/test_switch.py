@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.root, pytest.mark.lab]
 
 LAB = Path(__file__).resolve().parents[2] / "fixtures" / "lab"
 SWITCH, ROUTER = "10.77.0.2", "10.77.0.1"
+SWITCH_MAC = "4c:71:0c:5b:22:01"
 FDB_PORT = ".1.3.6.1.2.1.17.4.3.1.2"
 BASE_PORT_IFINDEX = ".1.3.6.1.2.1.17.1.4.1.2"
 IF_NAME = ".1.3.6.1.2.1.31.1.1.1.1"
@@ -158,3 +159,20 @@ def test_the_silent_branch_laptop_is_only_in_the_routers_arp_table(lab: LabInsta
     assert "10.77.20.50" in scan.stdout  # br01 answers: the scan did reach the branch
     assert ip not in scan.stdout
     lab.exec(["ip", "neigh", "flush", "all"], timeout=30)
+
+
+def test_a_mac_that_stops_talking_ages_out(lab: LabInstance) -> None:
+    """One frame from a made-up MAC (to sw01 itself, an experimental EtherType nobody reads):
+    the bridge learns it behind the uplink, then forgets it once br0's 30 s ageing time passed."""
+    ghost = "02:19:19:00:00:01"
+    frame = (
+        "import socket;"
+        "s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW);"
+        "s.bind(('eth0', 0));"
+        f"s.send(bytes.fromhex('{SWITCH_MAC.replace(':', '')}{ghost.replace(':', '')}88b5')"
+        " + bytes(46))"
+    )
+    done = lab.exec(["python3", "-c", frame], timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert _fdb(lab).get(ghost) == 24
+    assert _until(lambda: ghost not in _fdb(lab), 50), _fdb(lab)
