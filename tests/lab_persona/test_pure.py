@@ -15,7 +15,7 @@ from scopeaudit.lab.persona.hostile import HOSTILE, LABEL_SAFE, as_bytes, expand
 from scopeaudit.lab.persona.link import classify_frame, scanner_filter
 from scopeaudit.lab.persona.loader import load_kind
 from scopeaudit.lab.persona.mdns import txt_rdata
-from scopeaudit.lab.persona.snmp import snmpd_config
+from scopeaudit.lab.persona.snmp import load_v3_users, snmpd_config
 from scopeaudit.lab.persona.spec import Interface, Spec
 from scopeaudit.lab.persona.tcp import _request_target, build_response
 
@@ -190,6 +190,44 @@ def test_snmpd_config() -> None:
     assert 'override .1.3.6.1.2.1.25.3.2.1.3.1 octet_str "HP LaserJet Pro M404-M405"' in lines
     two = snmpd_config(kind.services.snmp, ["10.77.0.1", "10.77.20.1"])
     assert "agentAddress udp:10.77.0.1:161,udp:10.77.20.1:161" in two
+
+
+def test_switch_snmpd_config_serves_the_bridge_and_v3_users() -> None:
+    kind = load_kind(PERSONAS / "cisco-c9200.yaml")
+    snmp = kind.services.snmp
+    assert snmp is not None and snmp.bridge_mib == "br0"
+    users = load_v3_users(PERSONAS / snmp.v3_users)
+    assert [(u.user, u.auth_protocol, u.priv_protocol) for u in users] == [
+        ("scopeaudit-lab", "SHA", "AES")
+    ]
+    lines = snmpd_config(snmp, ["10.77.0.2"], users, python="/py").splitlines()
+    assert "rocommunity public default" in lines
+    key, priv = users[0].auth_key, users[0].priv_key
+    assert f'createUser scopeaudit-lab SHA "{key}" AES "{priv}"' in lines
+    assert "rouser scopeaudit-lab priv" in lines  # read-only, authPriv only
+    assert "pass_persist .1.3.6.1.2.1.17 /py -m scopeaudit.lab.persona.bridge_mib br0" in lines
+    assert (
+        "pass_persist .1.3.6.1.2.1.31.1.1.1.1 /py -m scopeaudit.lab.persona.bridge_mib --ifnames"
+        in lines
+    )
+    assert not [line for line in lines if line.startswith("override .1.3.6.1.2.1.17")]
+    router = load_kind(PERSONAS / "cisco-isr4331.yaml").services.snmp
+    assert router is not None and router.v3_users and not router.bridge_mib
+
+
+def test_bad_v3_users_file_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "v3.yaml"
+    for text, fragment in [
+        ("users: nope", "no 'users' list"),
+        ("users: [{user: u, auth_protocol: MD4, auth_key: 12345678, priv_protocol: AES,"
+         " priv_key: 12345678}]", "unknown auth or priv protocol"),
+        ("users: [{user: u, auth_protocol: SHA, auth_key: short, priv_protocol: AES,"
+         " priv_key: 12345678}]", "at least 8 characters"),
+        ("{", "v3.yaml"),
+    ]:  # fmt: skip
+        bad.write_text(text)
+        with pytest.raises(ValueError, match=re.escape(fragment)):
+            load_v3_users(bad)
 
 
 def test_txt_rdata_keeps_order_and_bytes() -> None:
