@@ -445,3 +445,24 @@ def test_stale_router_rows_are_no_sighting() -> None:
     assert [d.macs for d in devices] == [["18:66:da:20:30:01"]]
     fresh = merge([row("42:f1:9c:03:5d:88", "delay")])
     assert [d.macs for d in fresh] == [["42:f1:9c:03:5d:88"]]
+
+
+def test_physical_table_supersedes_the_media_table() -> None:
+    """net-snmp caches the two tables apart: the old table may still list a replaced MAC."""
+    media = "1.3.6.1.2.1.4.22.1"
+    physical = "1.3.6.1.2.1.4.35.1"
+    old, new = b"\x16\xf1\x9c\x03\x5d\x88", b"\x2a\xf1\x9c\x03\x5d\x88"
+    binds = [
+        RawVarBind(f"{media}.2.2.10.77.0.112", "OctetString", old),
+        RawVarBind(f"{media}.4.2.10.77.0.112", "Integer", 3),
+        RawVarBind(f"{media}.2.2.10.77.0.30", "OctetString", b"\x3c\xd9\x2b\x8e\x2a\x1f"),
+        RawVarBind(f"{physical}.4.2.1.4.10.77.0.112", "OctetString", new),
+        RawVarBind(f"{physical}.7.2.1.4.10.77.0.112", "Integer", 1),
+    ]
+    assert set(parse_walk(binds).neighbors) == {("10.77.0.112", "2a:f1:9c:03:5d:88")}
+    # An agent without ipNetToPhysicalTable (Cisco IOS): the media table is all there is.
+    only_media = parse_walk(binds[:3]).neighbors
+    assert set(only_media) == {
+        ("10.77.0.112", "16:f1:9c:03:5d:88"),
+        ("10.77.0.30", "3c:d9:2b:8e:2a:1f"),
+    }

@@ -248,6 +248,7 @@ def parse_walk(binds: Sequence[RawVarBind]) -> Device:
 
 
 def _neighbors(binds: Sequence[RawVarBind], device: Device) -> None:
+    physical = False
     for index, row in _cells(binds, "ipNetToMediaTable").items():
         kind = _NEIGHBOR_TYPES.get(_int(row.get(4)) or 0)
         mac = _mac(row.get(2))
@@ -260,6 +261,7 @@ def _neighbors(binds: Sequence[RawVarBind], device: Device) -> None:
         # index: ifIndex, addressType (1 = ipv4), length, address octets
         if len(index) != 7 or index[1] != 1 or index[2] != 4:
             continue
+        physical = True
         kind = _NEIGHBOR_TYPES.get(_int(row.get(6)) or 0)
         state = _NEIGHBOR_STATES.get(_int(row.get(7)) or 0)
         mac = _mac(row.get(4))
@@ -276,6 +278,13 @@ def _neighbors(binds: Sequence[RawVarBind], device: Device) -> None:
             # net-snmp stamps the time it reloaded its cache, which may follow our sysUpTime
             # read: an age below zero is "just now".
             entry["age_s"] = max(0.0, round((device.uptime - updated) / 100, 2))
+    if physical:
+        # ipNetToPhysicalTable supersedes ipNetToMediaTable (RFC 4293); net-snmp caches the two
+        # apart, so a row only the old table still lists is a MAC the router already replaced.
+        for key in [
+            k for k, v in device.neighbors.items() if "ipNetToPhysicalTable" not in v["tables"]
+        ]:
+            del device.neighbors[key]
 
 
 def _fdb(binds: Sequence[RawVarBind], device: Device) -> None:
