@@ -14,10 +14,9 @@ import contextlib
 import fnmatch
 import functools
 import gc
-import re
 import socket
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -200,8 +199,8 @@ _M = TypeVar("_M", bound=BaseModel)
 _Spec = tuple[dict[str, Any], frozenset[str], tuple[tuple[str, Any], ...]] | None
 _REQUIRED = object()
 _IMMUTABLE = (type(None), bool, int, float, str, Decimal, Enum)
+_aton, _ntoa, _int_of = socket.inet_aton, socket.inet_ntoa, int.from_bytes
 _new_object = object.__new__
-_set_slot = object.__setattr__
 
 
 @functools.cache
@@ -256,6 +255,26 @@ def _trusted(cls: type[_M], **values: Any) -> _M:
     return _made(cls, data, set(values))
 
 
+def _slot_setter(name: str) -> Callable[[Any, Any], None]:
+    """The setter of one of BaseModel's slots, called directly: cheaper than
+    ``object.__setattr__``, which looks the name up again on every call (DESIGN §9)."""
+    descriptor = BaseModel.__dict__.get(name)
+    setter = getattr(descriptor, "__set__", None)
+    if setter is None:  # another pydantic layout: the generic way still works
+        return functools.partial(_set_slot, name=name)  # pragma: no cover
+    return setter  # type: ignore[no-any-return]
+
+
+def _set_slot(model: Any, value: Any, name: str) -> None:
+    object.__setattr__(model, name, value)
+
+
+_set_dict = _slot_setter("__dict__")
+_set_fields = _slot_setter("__pydantic_fields_set__")
+_set_extra = _slot_setter("__pydantic_extra__")
+_set_private = _slot_setter("__pydantic_private__")
+
+
 def _made(cls: type[_M], data: dict[str, Any], fields_set: set[str]) -> _M:
     """A model of ``cls`` holding ``data`` (every field, in declaration order) as is.
 
@@ -264,10 +283,10 @@ def _made(cls: type[_M], data: dict[str, Any], fields_set: set[str]) -> _M:
     which costs a fraction of ``_trusted``'s generic filling (DESIGN §9).
     """
     model = _new_object(cls)
-    _set_slot(model, "__dict__", data)
-    _set_slot(model, "__pydantic_fields_set__", fields_set)
-    _set_slot(model, "__pydantic_extra__", None)
-    _set_slot(model, "__pydantic_private__", None)
+    _set_dict(model, data)
+    _set_fields(model, fields_set)
+    _set_extra(model, None)
+    _set_private(model, None)
     return model
 
 
@@ -467,7 +486,7 @@ def _match_declared(
             continue
         table = _table(level, devices, serials, taken)
         weak = level in ("hostname", "ip")
-        proposals: dict[str, list[tuple[Device, str]]] = {}  # item -> [(device, value)]
+        proposals: list[tuple[str, list[tuple[Device, str]]]] = []  # (item, [(device, value)])
         claimed: dict[str, str] = {}  # device id -> first item that proposed it
         shared: dict[str, list[str]] = {}  # device id -> every item, when more than one
         for item in todo:
@@ -482,33 +501,40 @@ def _match_declared(
                 keys = (_ip_text(fields["ip"]),)
             else:
                 keys = (fields["serial"].strip(),)
-            if len(keys) == 1:
-                hits = table.get(keys[0])
+            hits = table.get(keys[0])
+            if len(keys) == 2 and level == "hostname":  # a full name and its first label
+                other = table.get(keys[1])
                 if hits is None:
-                    continue
-                if len(hits) == 1:  # the usual case: one device has that value
-                    if level == "mac" or level == "ip":
-                        value: str | None = keys[0]
-                    elif level == "hostname":
-                        value = fields["hostname"]
-                    else:
-                        value = _fits(item, hits[0], level, serials)
-                    if value is None:
-                        continue
-                    found = [(hits[0], value)]
+                    hits = other
+                elif other is not None and not (
+                    len(hits) == 1 and len(other) == 1 and hits[0] is other[0]
+                ):
+                    hits = []  # several devices: _found merges and orders them
+            elif len(keys) > 1:
+                hits = []  # several MACs: _found tells which one each device has
+            if hits is None:
+                continue
+            if len(hits) == 1:  # the usual case: one device has that value
+                if level == "mac" or level == "ip":
+                    value: str | None = keys[0]
+                elif level == "hostname":
+                    value = fields["hostname"]
                 else:
-                    found = _found(item, level, keys, table, devices, order, serials)
+                    value = _fits(item, hits[0], level, serials)
+                if value is None:
+                    continue
+                found = [(hits[0], value)]
             else:
                 found = _found(item, level, keys, table, devices, order, serials)
-            if weak and (item.serial or item.mac):
+            if weak and (fields["serial"] or fields["mac"]):
                 found = [(d, v) for d, v in found if not _contradicts(item, d, serials)]
             if not found:
                 continue
-            item_id = item.id
-            proposals[item_id] = found
+            item_id = fields["id"]
+            proposals.append((item_id, found))
             for device, _ in found:
                 first = claimed.setdefault(device.id, item_id)
-                if first != item_id:
+                if first is not item_id:  # item ids are unique: identity says "another item"
                     shared.setdefault(device.id, [first]).append(item_id)
         # Devices several items fit, in the order they were first proposed.
         crowded = {d: shared[d] for d in claimed if d in shared} if shared else {}
@@ -526,7 +552,7 @@ def _match_declared(
                     lang,
                 )
             )
-        for item_id, found in proposals.items():
+        for item_id, found in proposals:
             if item_id in blocked:
                 continue
             if crowded:
@@ -578,16 +604,18 @@ def _ip_text(ip: IPv4Address | None) -> str:
     return str(ip)
 
 
-# A dotted quad exactly as ipaddress accepts it: ASCII digits, no leading zero, each <= 255.
-_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_DOTTED_QUAD = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
-
-
 def _ip_int(ip: str) -> int | None:
-    """Dotted IPv4 to int; None when it is not one (a regex and inet_aton: ipaddress is slow)."""
-    if _DOTTED_QUAD.fullmatch(ip) is None:
+    """Dotted IPv4 to int; None when it is not one (ipaddress is slow).
+
+    ``inet_aton`` also takes shorthand (``1.2.3``), octal or hex parts and trailing text, so the
+    address counts only when it is the canonical form ``inet_ntoa`` writes back: exactly what
+    ``ipaddress`` accepts (ASCII digits, no leading zero, each part at most 255).
+    """
+    try:
+        packed = _aton(ip)
+    except (OSError, ValueError):  # not an address; or an embedded NUL
         return None
-    return int.from_bytes(socket.inet_aton(ip), "big")
+    return _int_of(packed, "big") if _ntoa(packed) == ip else None
 
 
 # The networks of the contract being reconciled as (first, last, site) integer ranges, parsed
@@ -615,18 +643,19 @@ def _site_of(ips: Iterable[str], contract: Contract) -> str | None:
 def _site_in(ips: Iterable[str], ranges: Sequence[tuple[int, int, str]]) -> str | None:
     """The site of the first of ``ips`` inside a network of the contract (``ranges``)."""
     for ip in ips:
-        if _is_quad(ip) is None:
+        try:  # _ip_int, inlined: once per matched device (DESIGN §9)
+            packed = _aton(ip)
+        except (OSError, ValueError):
             continue
-        value = _int_of(_aton(ip), "big")
+        if _ntoa(packed) != ip:
+            continue
+        value = _int_of(packed, "big")
         for first, last, site in ranges:
             if first <= value <= last:
                 return site
     return None
 
 
-_is_quad = _DOTTED_QUAD.fullmatch
-_aton = socket.inet_aton
-_int_of = int.from_bytes
 _ZERO = Decimal(0)  # immutable: one instance serves every finding that costs nothing
 # Enum members looked up once: an attribute of an enum class costs more than a global (§9).
 _MATCHED, _MISMATCH = Status.MATCHED, Status.MISMATCH
