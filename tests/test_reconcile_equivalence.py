@@ -274,6 +274,7 @@ def site() -> dict[str, Any]:
         Device(id="orphan-bmc", macs=["d0:94:66:00:00:01"], ips=["10.0.9.9"], role=Role.BMC)
     )
     devices.append(Device(id="silent", macs=["00:16:99:00:00:01"], category=C.UNKNOWN))
+    _edges(equipment, devices, observations)
     contract = _contract(equipment)
     coverage = [
         Coverage(cidr="10.0.0.0/16", site="HQ", methods=[Source.ARP], verifiable=True),
@@ -307,6 +308,74 @@ def _without_texts(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {**f, "details": [{k: v for k, v in d.items() if k != "text"} for d in f["details"]]}
         for f in findings
     ]
+
+
+def _edges(
+    equipment: list[dict[str, Any]], devices: list[Device], observations: list[Observation]
+) -> None:
+    """Rare shapes of the matching rules, a few of each."""
+    for k in range(5):
+        m = [f"00:16:77:{k:02x}:00:{n:02x}" for n in range(6)]
+        ip = [f"10.0.77.{10 * k + n}" for n in range(6)]
+        # An item with two MACs and another with one of them: the shared device is ambiguous,
+        # the first item's other device stays free (unexpected).
+        equipment.append({"id": f"G{k}a", "category": "server", "mac": [m[0], m[1]]})
+        equipment.append({"id": f"G{k}b", "category": "server", "mac": [m[0]]})
+        devices.append(Device(id=f"g{k}a", macs=[m[0]], ips=[ip[0]], category=C.SERVER))
+        devices.append(Device(id=f"g{k}b", macs=[m[1]], ips=[ip[1]], category=C.SERVER))
+        # Two devices with the same MAC (one listing it twice): ambiguous devices.
+        equipment.append({"id": f"G{k}c", "category": "nas", "mac": [m[2]]})
+        devices.append(Device(id=f"g{k}c", macs=[m[2], m[2]], ips=[ip[2]], category=C.NAS))
+        devices.append(Device(id=f"g{k}d", macs=[m[2]], ips=[ip[3]], category=C.NAS))
+        # A full name fitting one device and its first label another: ambiguous.
+        equipment.append({"id": f"G{k}e", "category": "computer", "hostname": f"h{k}.corp.example"})
+        devices.append(
+            Device(id=f"g{k}e", macs=[m[4]], ips=[ip[4]], hostnames=[f"H{k}.corp.example."])
+        )
+        devices.append(
+            Device(id=f"g{k}f", macs=[m[5]], ips=["300.1.1.1", ip[5]], hostnames=[f"h{k}"])
+        )
+        # A serial beats a MAC; a randomized MAC does not contradict a declared one; odd IPs.
+        serial = f" SX{k} "
+        equipment.append({"id": f"G{k}g", "category": "server", "serial": serial.strip()})
+        equipment.append({"id": f"G{k}h", "category": "server", "mac": [f"00:16:78:00:00:{k:02x}"]})
+        devices.append(
+            Device(
+                id=f"g{k}g",
+                macs=[f"00:16:78:00:00:{k:02x}"],
+                ips=[f"10.0.78.{k}"],
+                category=C.SERVER,
+                evidence=[len(observations)],
+            )
+        )
+        observations.append(
+            Observation(
+                source=Source.NAMES,
+                kind=ObservationKind.SSDP,
+                time=datetime(2026, 1, 1, tzinfo=UTC),
+                vantage="t",
+                mac=f"00:16:78:00:00:{k:02x}",
+                ip=f"10.0.78.{k}",
+                data={"description": {"serialNumber": serial.strip()}},
+            )
+        )
+        equipment.append(
+            {
+                "id": f"G{k}i",
+                "category": "tablet",
+                "mac": [f"00:16:79:00:00:{k:02x}"],
+                "ip": f"10.0.79.{k}",
+            }
+        )
+        devices.append(
+            Device(
+                id=f"g{k}i",
+                macs=[f"6a:00:00:00:00:{k:02x}"],
+                ips=[f"10.0.79.{k}", "010.0.79.1", "10.0.79"],
+                category=C.TABLET,
+                randomized_mac=True,
+            )
+        )
 
 
 def results() -> dict[str, Any]:
