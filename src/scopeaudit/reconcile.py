@@ -474,19 +474,30 @@ def _match_declared(
     pairs, taken, blocked = state.pairs, state.taken, state.blocked_items
     order: dict[str, int] = {}  # device id -> position, filled when first needed
     # The items declaring each identifier kind, listed once rather than tested at every level.
-    declaring = {
-        "serial": [i for i in items if i.serial],
-        "mac": [i for i in items if i.mac],
-        "hostname": [i for i in items if i.hostname],
-        "ip": [i for i in items if i.ip],
-    }
+    declaring: dict[str, list[EquipmentItem]] = {level: [] for level in LEVELS}
+    by_serial, by_mac, by_name, by_ip = (declaring[level] for level in LEVELS)
+    for item in items:
+        fields = item.__dict__  # see _declared
+        if fields["serial"]:
+            by_serial.append(item)
+        if fields["mac"]:
+            by_mac.append(item)
+        if fields["hostname"]:
+            by_name.append(item)
+        if fields["ip"]:
+            by_ip.append(item)
     for level in LEVELS:
-        todo = [i for i in declaring[level] if i.id not in pairs and i.id not in blocked]
+        todo = declaring[level]
+        if pairs or blocked:
+            todo = [i for i in todo if i.id not in pairs and i.id not in blocked]
         if not todo:
             continue
         table = _table(level, devices, serials, taken)
         weak = level in ("hostname", "ip")
-        proposals: list[tuple[str, list[tuple[Device, str]]]] = []  # (item, [(device, value)])
+        # An item that fits one device is paired at once, and unpaired below if another item
+        # of this level claims that device too; items fitting several devices wait in
+        # ``several`` until the level's conflicts are known (the rules are those of issue 6).
+        several: list[tuple[str, list[tuple[Device, str]]]] = []  # (item, [(device, value)])
         claimed: dict[str, str] = {}  # device id -> first item that proposed it
         shared: dict[str, list[str]] = {}  # device id -> every item, when more than one
         for item in todo:
@@ -531,16 +542,28 @@ def _match_declared(
             if not found:
                 continue
             item_id = fields["id"]
-            proposals.append((item_id, found))
+            if len(found) == 1:
+                device, value = found[0]
+                device_id = device.id
+                first = claimed.setdefault(device_id, item_id)
+                if first is item_id:  # item ids are unique: identity says "no other item"
+                    pairs[item_id] = ([device], level, value)
+                    taken.add(device_id)
+                else:
+                    shared.setdefault(device_id, [first]).append(item_id)
+                continue
+            several.append((item_id, found))
             for device, _ in found:
                 first = claimed.setdefault(device.id, item_id)
-                if first is not item_id:  # item ids are unique: identity says "another item"
+                if first is not item_id:
                     shared.setdefault(device.id, [first]).append(item_id)
         # Devices several items fit, in the order they were first proposed.
         crowded = {d: shared[d] for d in claimed if d in shared} if shared else {}
         for device_id, item_ids in crowded.items():
             taken.add(device_id)
             blocked.update(item_ids)
+            for item_id in item_ids:  # its only device, if paired above, is this one
+                pairs.pop(item_id, None)
             state.ambiguous.append(
                 _ambiguous(
                     [
@@ -552,7 +575,7 @@ def _match_declared(
                     lang,
                 )
             )
-        for item_id, found in proposals:
+        for item_id, found in several:
             if item_id in blocked:
                 continue
             if crowded:
