@@ -408,9 +408,8 @@ def _table(
     """
     table: dict[str, list[Device]] = {}
     get = table.get
-    for device in devices:
-        if taken and device.id in taken:
-            continue
+    free = [d for d in devices if d.id not in taken] if taken else devices
+    for device in free:
         if level == "mac":
             values: Iterable[str] = device.macs
         elif level == "ip":
@@ -624,7 +623,8 @@ def _ambiguous(candidates: list[Candidate], code: str, level: str, lang: Languag
 
 @functools.lru_cache(maxsize=1 << 17)
 def _ip_text(ip: IPv4Address | None) -> str:
-    return str(ip)
+    # str(ip), written by inet_ntoa: ipaddress formats in Python, four times slower.
+    return _ntoa(ip.packed) if ip is not None else str(ip)
 
 
 def _ip_int(ip: str) -> int | None:
@@ -793,7 +793,9 @@ def _matched(
         if text not in ips:
             details.append(detail("ip_changed", lang, declared=text, observed=", ".join(ips)))
     hostname = fields["hostname"]
-    if hostname and hostnames:
+    # Paired by host name, one device: the table found one of its names equal to the item's
+    # full name or first label, so it has that first label too: no change to look for.
+    if hostname and hostnames and (level != "hostname" or len(devices) > 1):
         wanted = _short(hostname)
         if wanted and wanted not in _names(hostnames):
             details.append(
