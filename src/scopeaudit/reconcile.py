@@ -1233,30 +1233,29 @@ def summarize(
     drift = False
     counted = (Status.MATCHED, Status.MISMATCH)
     for finding in findings:
-        status, category = finding.status, finding.category
+        fields = finding.__dict__  # see _declared
+        status, category, item = fields["status"], fields["category"], fields["equipment_id"]
         seen: Category | None = None
-        if finding.device_id is not None:
+        if fields["device_id"] is not None:
             # A device the classifier could not name still counts where its item says.
-            seen = finding.observed_category or category
-            if seen is Category.UNKNOWN and finding.equipment_id:
+            seen = fields["observed_category"] or category
+            if seen is _UNKNOWN and item:
                 seen = category
-        key = (status, category, finding.site, seen)
+        key = (status, category, fields["site"], seen)
         group = groups.get(key)
         if group is None:
             group = groups[key] = [0, _ZERO, False, False]  # count, fees, priced, unpriced
         group[0] += 1
-        fee = finding.fee_delta
+        fee = fields["fee_delta"]
         if fee is None:
             group[3] = True
         else:
             group[2] = True
             if fee is not _ZERO:  # adding an exponent-0 zero to a sum begun at 0 changes nothing
                 group[1] += fee
-        if status in counted:
-            item = finding.equipment_id
-            if item and not item.startswith("policy:"):
-                reached += 1
-        if finding.provisional:
+        if status in counted and item and not item.startswith("policy:"):
+            reached += 1
+        if fields["provisional"]:
             provisional += 1
         elif not drift and is_drift(finding):
             drift = True
