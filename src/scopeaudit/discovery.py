@@ -308,7 +308,7 @@ def _run_queries(
         _emit(progress, ScanEvent("snmp", total=len(live), hosts=len(live)))
         options = request.snmp or SnmpOptions(communities=request.communities)
         communities = list(options.communities)
-        read = snmp.read_system(scope, live, communities=communities, lang=lang)
+        read = snmp.read_system(scope, live, communities=communities, v3=options.v3, lang=lang)
         collected.observations.extend(read.observations)
         collected.probe_log.extend(read.probes)
         outcome = read.outcome

@@ -466,3 +466,27 @@ def test_physical_table_supersedes_the_media_table() -> None:
         ("10.77.0.112", "16:f1:9c:03:5d:88"),
         ("10.77.0.30", "3c:d9:2b:8e:2a:1f"),
     }
+
+
+@pytest.mark.lab
+def test_lab_system_group_with_v3_only(lab: LabInstance) -> None:
+    """With v3 users and no community, the system group is read over v3, so the gear is
+    recognised and its tables walked without listing it in snmp.devices."""
+    import yaml
+
+    from scopeaudit.sources.snmp import read_system
+
+    user = yaml.safe_load((DATA.parents[3] / "fixtures" / "lab" / "snmp-v3.yaml").read_text())
+    user = user["users"][0]
+    good = V3Credential(user=user["user"], auth_key=user["auth_key"], priv_key=user["priv_key"])
+    result = in_namespace(
+        lab.namespace_of(),
+        lambda: read_system(OFFICE, ["10.77.0.1", "10.77.0.2", "10.77.0.30"], v3=[good]),
+    )
+    assert result.outcome.ok, result.outcome.error
+    assert {"10.77.0.1", "10.77.0.2"} <= set(result.answered)
+    systems = {o.ip: o.data for o in result.observations if o.kind is ObservationKind.SNMP_SYSTEM}
+    assert is_network_gear(systems["10.77.0.1"]) and is_network_gear(systems["10.77.0.2"])
+    assert "10.77.0.30" not in systems or not is_network_gear(systems["10.77.0.30"])
+    dumped = json.dumps([p.model_dump(mode="json") for p in result.probes])
+    assert user["auth_key"] not in dumped and user["priv_key"] not in dumped

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from scopeaudit.i18n import Catalog, render, resolve_language
 from scopeaudit.models import Observation, ObservationKind, ProbeRecord, SourceOutcome, utc_now
 from scopeaudit.scope import Scope
+from scopeaudit.snmp_config import V3Credential
 from scopeaudit.sources import cap, network_text
 from scopeaudit.taxonomy import Language, Source
 
@@ -81,7 +82,8 @@ class RawVarBind(NamedTuple):
 class SnmpSettings:
     """Communities and limits; the defaults are the documented safe ones."""
 
-    communities: tuple[str, ...] = ("public",)
+    communities: tuple[str, ...] = field(default=("public",), repr=False)
+    v3: tuple[V3Credential, ...] = ()  # tried before the communities
     timeout_s: float = 1.0
     retries: int = 1
     budget_s: float = 30.0
@@ -173,12 +175,39 @@ def _raw(oid: Any, value: Any) -> RawVarBind:
     return RawVarBind(".".join(str(part) for part in oid.asTuple()), type_name, plain)
 
 
+def auth_data(credential: str | V3Credential) -> Any:
+    """A pysnmp authentication object (v2c community or v3 USM user); the secret goes only
+    there, never into a message."""
+    from pysnmp.hlapi.v3arch import asyncio as api  # type: ignore[import-untyped]
+
+    if isinstance(credential, str):
+        return api.CommunityData(credential, mpModel=1)
+    auth = {
+        "md5": api.usmHMACMD5AuthProtocol,
+        "sha": api.usmHMACSHAAuthProtocol,
+        "sha256": api.usmHMAC192SHA256AuthProtocol,
+    }[credential.auth_protocol]
+    if credential.level == "authNoPriv" or credential.priv_key is None:
+        return api.UsmUserData(credential.user, credential.auth_key, authProtocol=auth)
+    priv = {
+        "aes": api.usmAesCfb128Protocol,
+        "aes256": api.usmAesCfb256Protocol,
+        "des": api.usmDESPrivProtocol,
+    }[credential.priv_protocol]
+    return api.UsmUserData(
+        credential.user,
+        credential.auth_key,
+        credential.priv_key,
+        authProtocol=auth,
+        privProtocol=priv,
+    )
+
+
 async def _ask(
     engine: Any, ip: str, settings: SnmpSettings
 ) -> tuple[list[RawVarBind] | None, str | None]:
     """One host, each community in turn until one answers; (varbinds, error)."""
     from pysnmp.hlapi.v3arch.asyncio import (  # type: ignore[import-untyped]
-        CommunityData,
         ContextData,
         ObjectIdentity,
         ObjectType,
@@ -191,9 +220,10 @@ async def _ask(
     )
     objects = [ObjectType(ObjectIdentity(oid)) for oid in SYSTEM_OIDS.values()]
     last_error: str | None = None
-    for community in settings.communities:
+    credentials: list[str | V3Credential] = [*settings.v3, *settings.communities]
+    for credential in credentials:
         indication, status, _index, varbinds = await get_cmd(
-            engine, CommunityData(community, mpModel=1), transport, ContextData(), *objects
+            engine, auth_data(credential), transport, ContextData(), *objects
         )
         if indication:
             last_error = str(indication)  # usually "No SNMP response received before timeout"
@@ -242,7 +272,7 @@ async def query_snmp_async(
 
     if not targets:
         return finish(True)
-    if not settings.communities:
+    if not settings.communities and not settings.v3:
         problems.append(render(_MESSAGES, "no_community", {}, language))
         return finish(False)
     try:
@@ -261,7 +291,8 @@ async def query_snmp_async(
             count=len(targets),
             rate_pps=None,
             detail=(
-                f"UDP {settings.port}, {len(settings.communities)} community(ies) configured, "
+                f"UDP {settings.port}, {len(settings.communities)} community(ies) and "
+                f"{len(settings.v3)} v3 user(s) configured, "
                 f"timeout {settings.timeout_s} s, {settings.retries} retry(ies), "
                 f"budget {settings.budget_s} s; OIDs " + " ".join(SYSTEM_OIDS.values())
             ),
@@ -320,9 +351,12 @@ def read_system(
     hosts: Sequence[str],
     *,
     communities: Sequence[str] = ("public",),
+    v3: Sequence[V3Credential] = (),
     vantage: str = "snmp",
     lang: Language | None = None,
 ) -> SnmpResult:
-    """The scan's entry point: ``run_snmp`` with the configured communities (default public)."""
-    settings = SnmpSettings(communities=tuple(communities) or ("public",))
+    """The scan's entry point: ``run_snmp`` with the configured v3 users and communities
+    (default public)."""
+    default = () if v3 else ("public",)
+    settings = SnmpSettings(communities=tuple(communities) or default, v3=tuple(v3))
     return run_snmp(scope, hosts, settings=settings, vantage=vantage, lang=lang)

@@ -40,7 +40,7 @@ from scopeaudit.models import (
 from scopeaudit.scope import Scope
 from scopeaudit.snmp_config import SnmpOptions, V3Credential
 from scopeaudit.sources import network_text
-from scopeaudit.sources.snmp import RawVarBind, _raw
+from scopeaudit.sources.snmp import RawVarBind, _raw, auth_data
 from scopeaudit.taxonomy import Language, Source
 
 # Walked subtrees, in walk order: the small naming tables first, so a budget that runs out
@@ -451,33 +451,6 @@ class TablesResult:
     raw: dict[str, list[RawVarBind]] = field(default_factory=dict, repr=False)
 
 
-def _auth_data(credential: str | V3Credential) -> Any:
-    """A pysnmp authentication object; the secret goes only there."""
-    from pysnmp.hlapi.v3arch import asyncio as api  # type: ignore[import-untyped]
-
-    if isinstance(credential, str):
-        return api.CommunityData(credential, mpModel=1)
-    auth = {
-        "md5": api.usmHMACMD5AuthProtocol,
-        "sha": api.usmHMACSHAAuthProtocol,
-        "sha256": api.usmHMAC192SHA256AuthProtocol,
-    }[credential.auth_protocol]
-    if credential.level == "authNoPriv" or credential.priv_key is None:
-        return api.UsmUserData(credential.user, credential.auth_key, authProtocol=auth)
-    priv = {
-        "aes": api.usmAesCfb128Protocol,
-        "aes256": api.usmAesCfb256Protocol,
-        "des": api.usmDESPrivProtocol,
-    }[credential.priv_protocol]
-    return api.UsmUserData(
-        credential.user,
-        credential.auth_key,
-        credential.priv_key,
-        authProtocol=auth,
-        privProtocol=priv,
-    )
-
-
 _AUTH_ERRORS = (
     "wrongDigest",
     "Wrong SNMP PDU digest",
@@ -492,8 +465,8 @@ _AUTH_ERRORS = (
 async def _walk(
     engine: Any, auth: Any, target: Any, root: str, max_rows: int, deadline: float
 ) -> tuple[list[RawVarBind], str | None]:
-    """One subtree with GETBULK; (rows, None|'timeout'|'capped'|error text)."""
-    from pysnmp.hlapi.v3arch import asyncio as api
+    """One subtree with GETBULK; (rows, None|'budget'|'capped'|error text)."""
+    from pysnmp.hlapi.v3arch import asyncio as api  # type: ignore[import-untyped]
 
     rows: list[RawVarBind] = []
     current = root
@@ -541,7 +514,7 @@ async def _read_device(
     auth: Any = None
     auth_failed = False
     for credential in credentials:
-        candidate = _auth_data(credential)
+        candidate = auth_data(credential)
         rows, error = await _walk(
             engine, candidate, target, TABLES["sysName"], 1, min(deadline, time.monotonic() + 30)
         )
