@@ -1,12 +1,12 @@
 """snmp source: the read-only system group of live in-scope hosts answering on UDP 161.
 
-One GET per host and credential (SNMPv3 users first, then v2c communities) asks sysDescr, sysObjectID, sysContact, sysName,
-sysLocation, sysServices, ipForwarding and dot1dBaseNumPorts (research/fingerprints.md §1.8).
-Read-only, with the configured communities only (default ``public``), never a brute force;
-each host gets at most ``len(credentials) x (1 + retries)`` requests, one per ``timeout_s``, far
-below 10 probes/s; the whole source stops at ``budget_s``. Communities and v3 keys are credentials: they
-are never written into observations or the probe log. The tables of the network gear found here
-are read by ``snmp_tables`` (docs/snmp.md).
+One GET per host and credential (SNMPv3 users first, then v2c communities) asks sysDescr,
+sysObjectID, sysContact, sysName, sysLocation, sysServices, ipForwarding and dot1dBaseNumPorts
+(research/fingerprints.md §1.8). Read-only, with the configured credentials only (default
+``public``), never a brute force; each host gets at most ``len(credentials) x (1 + retries)``
+requests, one per ``timeout_s``, far below 10 probes/s; the whole source stops at ``budget_s``.
+Communities and v3 keys are credentials: they are never written into observations or the probe
+log. The tables of the network gear found here are read by ``snmp_tables`` (docs/snmp.md).
 
 Capture uses pysnmp 7 (pure Python, asyncio): no dependency on Debian's snmp tools, one
 process for hundreds of concurrent hosts, and replies arrive as typed values (raw bytes of
