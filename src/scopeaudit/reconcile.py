@@ -191,6 +191,7 @@ class _State:
     taken: set[str] = field(default_factory=set)  # device ids used
     ambiguous: list[Finding] = field(default_factory=list)
     blocked_items: set[str] = field(default_factory=set)
+    free: list[Device] = field(default_factory=list)  # devices left over, in device order
 
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -397,9 +398,9 @@ def _contradicts(item: EquipmentItem, device: Device, serials: Mapping[str, set[
 
 
 def _table(
-    level: str, devices: Sequence[Device], serials: Mapping[str, set[str]], taken: set[str]
+    level: str, devices: Sequence[Device], serials: Mapping[str, set[str]]
 ) -> dict[str, list[Device]]:
-    """Devices not yet taken, by identifier value at ``level``, in device order.
+    """The (free) ``devices`` by identifier value at ``level``, in order.
 
     Built level by level over what is still free: matching then costs a lookup per item, not a
     scan of every device, and a weaker level indexes only the devices stronger ones left
@@ -408,8 +409,9 @@ def _table(
     """
     table: dict[str, list[Device]] = {}
     get = table.get
-    free = [d for d in devices if d.id not in taken] if taken else devices
-    for device in free:
+    if level == "serial" and not serials:
+        return table
+    for device in devices:
         if level == "mac":
             values: Iterable[str] = device.macs
         elif level == "ip":
@@ -485,13 +487,16 @@ def _match_declared(
             by_name.append(item)
         if fields["ip"]:
             by_ip.append(item)
+    free = devices
     for level in LEVELS:
         todo = declaring[level]
         if pairs or blocked:
             todo = [i for i in todo if i.id not in pairs and i.id not in blocked]
         if not todo:
             continue
-        table = _table(level, devices, serials, taken)
+        if taken:  # the devices still free: each level scans what the stronger ones left
+            free = [d for d in free if d.id not in taken]
+        table = _table(level, free, serials)
         weak = level in ("hostname", "ip")
         # An item that fits one device is paired at once, and unpaired below if another item
         # of this level claims that device too; items fitting several devices wait in
@@ -607,6 +612,7 @@ def _match_declared(
                 continue
             pairs[item_id] = ([d for d, _ in found], level, values[0])
             taken.update(d.id for d, _ in found)
+    state.free = [d for d in free if d.id not in taken]
     return state
 
 
@@ -1137,10 +1143,11 @@ def _reconcile(
     candidates: list[Device] = []
     bmcs: dict[str, list[str]] = {}
     for device in devices:
-        if device.role is _BMC:
-            if device.parent_id:
-                bmcs.setdefault(device.parent_id, []).append(device.id)
-        elif not device.scanner:
+        fields = device.__dict__  # see _declared
+        if fields["role"] is _BMC:
+            if fields["parent_id"]:
+                bmcs.setdefault(fields["parent_id"], []).append(fields["id"])
+        elif not fields["scanner"]:
             candidates.append(device)
     # Without observations no device announced a serial: skip a pass over every device.
     serials = device_serials(candidates, observations) if observations else {}
@@ -1180,10 +1187,7 @@ def _reconcile(
     covered: Counter[str] = Counter()
     left_out: Counter[str] = Counter()
     result_devices: dict[str, Device] = {d.id: d for d in devices}
-    taken = state.taken
-    for device in candidates:
-        if device.id in taken:
-            continue
+    for device in state.free:
         outcome, updated, reason = _undeclared(
             device, contract, decisions, today, covered, prices, lang
         )
