@@ -6,8 +6,7 @@ DESIGN §9 target: 100,000 against 100,000 under 2 s and 1 GiB. The site mixes w
 most items matched by MAC, some by host name only, some by IP only, 1 % missing, 1 % unexpected
 devices, 1 % category mismatches. Prints the median, min and max of RUNS runs (wall clock and
 CPU time of the process), the peak RSS, the load average and the time of a plain 10^7-iteration
-loop measured before each run, to show how fast the (shared) machine was at the time, and each
-run's time divided by that loop's.
+loop measured before each run, to show how fast the (shared) machine was at the time.
 """
 
 from __future__ import annotations
@@ -123,13 +122,6 @@ def main() -> None:
         f"machine: 10^7-iteration loop before each run: median {statistics.median(loops):.2f} s, "
         f"min {min(loops):.2f} s, max {max(loops):.2f} s; load average before the runs "
         f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, after {os.getloadavg()[0]:.2f}"
-    )
-    # Each run divided by the loop measured just before it: comparable across busy and quiet
-    # moments (a quiet machine runs the loop in about 0.37 s).
-    ratios = [t / loop for t, loop in zip(times, loops, strict=True)]
-    print(
-        f"run / loop: median {statistics.median(ratios):.2f}, min {min(ratios):.2f}, "
-        f"max {max(ratios):.2f}"
     )
 
 
