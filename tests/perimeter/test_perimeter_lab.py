@@ -26,6 +26,7 @@ from scopeaudit.taxonomy import Status
 pytestmark = [pytest.mark.root, pytest.mark.lab]
 
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "contracts" / "demo.yaml"
+LAP02 = "f8:94:c2:4b:20:51"  # fixtures/lab/office.yaml: found only through SNMP, unknown
 
 
 def test_contract_built_from_the_lab_reconciles_with_zero_unexpected(lab: LabInstance) -> None:
@@ -51,7 +52,13 @@ def test_contract_built_from_the_lab_reconciles_with_zero_unexpected(lab: LabIns
 
         offline = build_result(loaded, snapshot)
         statuses = [f.status for f in offline.findings]
-        assert Status.UNEXPECTED not in statuses
+        # lap02, the silent branch laptop known by nothing but its MAC in rtr01's ARP table, is
+        # unknown, so proposed commented out for a human to decide: it stays unexpected.
+        by_id = {d.id: d.macs for d in snapshot.devices}
+        unexpected_macs = [
+            by_id[f.device_id or ""] for f in offline.findings if f.status is Status.UNEXPECTED
+        ]
+        assert unexpected_macs in ([], [[LAP02]]), unexpected_macs
         assert statuses.count(Status.MATCHED) == declared
 
         report = folder / "audit.json"
@@ -61,8 +68,12 @@ def test_contract_built_from_the_lab_reconciles_with_zero_unexpected(lab: LabIns
             timeout=300,
         )  # fmt: skip
         assert again.returncode in (0, 1), again.stderr
-        findings = json.loads(report.read_text(encoding="utf-8"))["findings"]
-    unexpected = [f for f in findings if f["status"] == "unexpected"]
+        document = json.loads(report.read_text(encoding="utf-8"))
+    findings = document["findings"]
+    macs = {d["id"]: d["macs"] for d in document["devices"]}
+    unexpected = [
+        f for f in findings if f["status"] == "unexpected" and macs[f["device_id"]] != [LAP02]
+    ]
     assert unexpected == []
     matched = [f for f in findings if f["status"] == "matched"]
     assert len(matched) >= declared - 1  # a silent laptop may sit out one scan (provisional)
