@@ -171,13 +171,19 @@ def test_the_silent_laptop_is_named_through_passive_listening(
         and snapshot.observations[i].kind is ObservationKind.HOSTNAME
     ]
     assert {normalize_name(str(o.data["name"])) for o in heard} >= {"laptop-4f8g2kq"}
-    # Nothing answered an active probe but ARP (nftables filters IP, not ARP, as Windows does).
+    # Nothing answered an active probe but ARP (nftables filters IP, not ARP, as Windows does);
+    # what SNMP holds of it is what the gear learned from its traffic (rtr01's ARP row, a
+    # switch's forwarding row): the network knows it, the laptop answered nothing.
     active = {
-        snapshot.observations[i].kind
+        (snapshot.observations[i].kind, snapshot.observations[i].vantage)
         for i in laptop.evidence
         if snapshot.observations[i].source in (Source.NMAP, Source.NAMES, Source.SNMP)
     }
-    assert active <= {ObservationKind.ADDRESS}, active
+    kinds = {kind for kind, _ in active}
+    learned = {ObservationKind.SNMP_NEIGHBOR, ObservationKind.SNMP_FDB}
+    assert kinds <= {ObservationKind.ADDRESS, *learned}, active
+    routers = {"snmp:10.77.0.1", "snmp:10.77.20.1"}  # rtr01, read through either of its addresses
+    assert {v for k, v in active if k is ObservationKind.SNMP_NEIGHBOR} <= routers, active
     passive = next(s for s in snapshot.sources if s.name is Source.PASSIVE)
     assert passive.ok and passive.duration_s >= seconds - 1
 

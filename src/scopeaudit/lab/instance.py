@@ -146,6 +146,25 @@ class LabInstance:
         result = self._request("rotate", id=persona, mac=mac)
         return str(result["mac"])
 
+    def time_passes(self) -> None:
+        """Weeks pass between two audits: every neighbour cache of the site (the technician's,
+        the router's ARP table, every persona's) and every MAC a switch learned on its ports are
+        forgotten, as ageing would do. A stopped device then shows nowhere; a running one is
+        learned again as soon as it talks."""
+        namespaces = [self.namespace_of(None)]
+        namespaces += [str(p["namespace"]) for p in self.status()["personas"]]
+        for netns in namespaces:
+            subprocess.run(["ip", "-n", netns, "neigh", "flush", "all"], check=True, timeout=30)
+        bridge = f"/sys/class/net/{plumbing.SWITCH_BRIDGE}/bridge/flush"
+        for netns in namespaces:  # sysfs shows the namespace's own links under `ip netns exec`
+            subprocess.run(
+                plumbing.netns_exec_argv(
+                    netns, ["sh", "-c", f"[ ! -e {bridge} ] || echo 1 > {bridge}"]
+                ),
+                check=True,
+                timeout=30,
+            )
+
     def renumber(self, persona: str, ip: str) -> dict[str, Any]:
         """Give the persona's first interface another address of its subnet (a new DHCP lease);
         its runtime restarts and announces itself under the new address. Returns its summary."""
