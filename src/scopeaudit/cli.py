@@ -162,6 +162,14 @@ def contract_equipment_from(
     store_path: Annotated[
         Path | None, typer.Option("--store", help="Run store to read run ids from.")
     ] = None,
+    decisions: Annotated[
+        Path | None,
+        typer.Option(
+            "--decisions",
+            help="A decisions file (scopeaudit decide): a pinned category or name counts "
+            "before anything is proposed, so a device left unknown by the scan can be declared.",
+        ),
+    ] = None,
     lang: Annotated[Language | None, typer.Option("--lang", help="fr or en.")] = None,
 ) -> None:
     """Write the equipment: section from what a scan found, or update a contract with it."""
@@ -180,6 +188,15 @@ def contract_equipment_from(
             if given.exists():
                 reader = Store.open(given, lock=False, create=False)
             snapshot = load_snapshot_arg(source, reader)
+        if decisions is not None:
+            from scopeaudit import decisions as decisions_file
+            from scopeaudit.classify.device import pin
+
+            pins = decisions_file.load(decisions, required=True, lang=language).pins(
+                snapshot.devices
+            )
+            pinned = [pin(d, pins[d.id], language) if d.id in pins else d for d in snapshot.devices]
+            snapshot = snapshot.model_copy(update={"devices": pinned})
         outcome = equipment_from(snapshot, Path(source).name, merge, lang)
         language = outcome.language
         kept = write_keeping(output, outcome.text, language) if output is not None else None

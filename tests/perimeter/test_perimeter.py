@@ -391,3 +391,32 @@ def test_a_contract_started_from_the_template(tmp_path: Path) -> None:
     assert len(read_contract(start).contract.equipment) == 20
     template = (tmp_path / "new.v1.yaml").read_text(encoding="utf-8")
     assert text.split("equipment:")[0] == template.split("equipment:")[0]
+
+
+def test_equipment_from_with_decisions_declares_what_the_technician_settled(
+    tmp_path: Path,
+) -> None:
+    """An unknown device is proposed commented out; once pinned with ``decide`` it is an item."""
+    decisions = tmp_path / "decisions.yaml"
+    decided = runner.invoke(
+        app,
+        ["decide", "10.77.0.66", "--pin-category", "iot", "--reason", "boîtier de test",
+         "--snapshot", str(SNAPSHOT), "--decisions", str(decisions)],
+    )  # fmt: skip
+    assert decided.exit_code == 0, decided.output
+    before = runner.invoke(app, ["contract", "equipment-from", str(SNAPSHOT)])
+    after = runner.invoke(
+        app, ["contract", "equipment-from", str(SNAPSHOT), "--decisions", str(decisions)]
+    )
+    assert after.exit_code == 0, after.output
+    old, new = (yaml.safe_load(r.stdout)["equipment"] for r in (before, after))
+    assert len(new) == len(old) + 1
+    (added,) = [item for item in new if item.get("ip") == "10.77.0.66"]
+    assert added["category"] == "iot"
+    assert not [item for item in old if item.get("ip") == "10.77.0.66"]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("decisions: [{action: pin}]\n", encoding="utf-8")
+    refused = runner.invoke(
+        app, ["contract", "equipment-from", str(SNAPSHOT), "--decisions", str(broken)]
+    )
+    assert refused.exit_code == 3 and "Traceback" not in refused.output
