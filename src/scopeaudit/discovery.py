@@ -102,6 +102,7 @@ def plan(request: ScanRequest) -> ProbePlan | None:
     if request.scope is None:
         return None
     segments, _ = arp.plan_segments(request.scope, local_interfaces(), request.interface)
+    snmp_options = request.snmp or SnmpOptions(communities=request.communities)
     return build_plan(
         request.scope,
         sorted(request.sources),
@@ -110,6 +111,9 @@ def plan(request: ScanRequest) -> ProbePlan | None:
         passive_seconds=request.passive_seconds,
         deep=request.deep,
         import_count=len(request.imports),
+        snmp_tables=snmp_options.tables,
+        snmp_devices=snmp_options.devices,
+        snmp_rows=snmp_options.max_rows,
     )
 
 

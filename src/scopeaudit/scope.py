@@ -352,6 +352,7 @@ class PlanStep(StrEnum):
     PASSIVE_LISTEN = "passive_listen"
     NAME_QUERIES = "name_queries"
     SNMP_SYSTEM = "snmp_system"
+    SNMP_TABLES = "snmp_tables"
     HOST_READ = "host_read"
     IMPORT_FILES = "import_files"
 
@@ -385,6 +386,10 @@ _PLAN_TEXT: Catalog = {
         Language.EN: "snmp: read-only system group of live hosts of {where} on UDP 161",
         Language.FR: "snmp : lecture seule du groupe system des hôtes actifs de {where} sur UDP 161",
     },
+    PlanStep.SNMP_TABLES: {
+        Language.EN: "snmp: read-only GETBULK walks of the ARP, forwarding, LLDP and interface tables of the routers, switches and access points among them{devices}, {rows} rows per table at most",
+        Language.FR: "snmp : parcours GETBULK en lecture seule des tables ARP, de commutation, LLDP et d'interfaces des routeurs, commutateurs et bornes parmi eux{devices}, {rows} lignes par table au plus",
+    },
     PlanStep.HOST_READ: {
         Language.EN: "host: read this machine's interfaces and neighbour cache; nothing sent",
         Language.FR: "host : lecture des interfaces et du cache de voisinage de cette machine ; rien n'est envoyé",
@@ -411,6 +416,7 @@ _STEP_SOURCE: dict[PlanStep, Source] = {
     PlanStep.PASSIVE_LISTEN: Source.PASSIVE,
     PlanStep.NAME_QUERIES: Source.NAMES,
     PlanStep.SNMP_SYSTEM: Source.SNMP,
+    PlanStep.SNMP_TABLES: Source.SNMP,
     PlanStep.HOST_READ: Source.HOST,
     PlanStep.IMPORT_FILES: Source.IMPORT,
 }
@@ -479,6 +485,9 @@ def build_plan(
     passive_seconds: float = 20,
     deep: bool = False,
     import_count: int = 0,
+    snmp_tables: bool = True,
+    snmp_devices: Sequence[str] = (),
+    snmp_rows: int = 20_000,
 ) -> ProbePlan:
     """The probe plan of a scan over ``scope`` with ``sources``.
 
@@ -513,6 +522,9 @@ def build_plan(
         )
     if Source.SNMP in wanted:
         items.append(PlanItem(PlanStep.SNMP_SYSTEM, {"where": everything}))
+        if snmp_tables:
+            listed = f" + {', '.join(snmp_devices)}" if snmp_devices else ""
+            items.append(PlanItem(PlanStep.SNMP_TABLES, {"devices": listed, "rows": snmp_rows}))
     if Source.IMPORT in wanted and import_count:
         items.append(PlanItem(PlanStep.IMPORT_FILES, {"count": import_count}))
     return ProbePlan(scope, tuple(items))

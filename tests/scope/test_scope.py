@@ -183,6 +183,7 @@ def test_probe_plan_names_every_step_in_both_languages() -> None:
         PlanStep.PASSIVE_LISTEN,
         PlanStep.NAME_QUERIES,
         PlanStep.SNMP_SYSTEM,
+        PlanStep.SNMP_TABLES,
         PlanStep.IMPORT_FILES,
     ]
     arp = plan.items[1]
@@ -195,7 +196,7 @@ def test_probe_plan_names_every_step_in_both_languages() -> None:
     fr = plan.lines(FR)
     assert "nothing is sent" in en[0] and "10.77.0.240/28" in en[0]
     assert "rien n'est envoyé" in fr[0]
-    assert len(en) == len(fr) == 10
+    assert len(en) == len(fr) == 11
     assert all("{" not in line for line in en + fr)
     assert all(a != b for a, b in zip(en[1:], fr[1:], strict=True))
 
@@ -247,3 +248,13 @@ def test_target_count_matches_the_listed_targets(
 def test_target_count_of_a_large_scope_is_arithmetic() -> None:
     scope = Scope.from_cidrs(["10.0.0.0/8"], ["10.5.0.0/16"], allow_large=True)
     assert scope.target_count() == 2**24 - 2**16 - 2
+
+
+def test_probe_plan_says_which_snmp_tables_would_be_walked() -> None:
+    scope = Scope.from_cidrs(["10.77.0.0/24"], [])
+    listed = build_plan(scope, [Source.SNMP], snmp_devices=["10.77.0.9"], snmp_rows=500)
+    assert [i.step for i in listed.items] == [PlanStep.SNMP_SYSTEM, PlanStep.SNMP_TABLES]
+    (line,) = [text for text in listed.lines(EN) if "GETBULK" in text]
+    assert "+ 10.77.0.9" in line and "500 rows" in line
+    system_only = build_plan(scope, [Source.SNMP], snmp_tables=False)
+    assert [i.step for i in system_only.items] == [PlanStep.SNMP_SYSTEM]
