@@ -63,11 +63,11 @@ def spread_hosts(
     return chosen
 
 
-
 def _interruptible() -> None:
     """Let SIGINT stop a child however the harness runs (ignored or blocked signals survive exec)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
 
 @dataclass
 class FlatLab:
