@@ -90,6 +90,14 @@ def _start_blocked_on_fifo(tmp_path: Path) -> tuple[subprocess.Popen[str], int]:
             if process.poll() is not None:
                 raise AssertionError(f"exited early: {process.communicate()}") from None
             time.sleep(0.05)
+    # Opening the write end succeeds as soon as the reader is inside open(); the signal must come
+    # once it sleeps in read(). A signal caught between two system calls is only acted on at the
+    # next one (CPython checks its flags on EINTR), and this read would never return.
+    while not Path(f"/proc/{process.pid}/wchan").read_text().endswith("pipe_read"):
+        if time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError("the command never waited in read()")
+        time.sleep(0.01)
     return process, writer
 
 
