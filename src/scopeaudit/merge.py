@@ -21,7 +21,7 @@ host names.
 
 SNMP tables (docs/snmp.md): a router's neighbour row is an address binding like an ARP reply,
 and the only one that gives a routed host its real MAC (a row the router itself marks STALE is
-no sighting); a switch's forwarding row names the
+no sighting for a randomized MAC, one for a stable MAC); a switch's forwarding row names the
 access port of its MAC (``switch_port``, the latest row), except rows of an uplink port, which
 tie nothing; a remote LLDP row ties by its chassis MAC and lists its system name.
 
@@ -53,7 +53,7 @@ from datetime import datetime, timedelta
 from enum import IntEnum
 
 from scopeaudit import oui
-from scopeaudit.macaddr import is_mac, is_multicast, normalize_mac
+from scopeaudit.macaddr import is_locally_administered, is_mac, is_multicast, normalize_mac
 from scopeaudit.models import Device, Observation, ObservationKind, Reason, SwitchPort
 
 # A MAC answering ARP for this many distinct addresses is doing proxy ARP (a router), not a
@@ -279,11 +279,16 @@ def _inventory_keys(data: dict[str, object]) -> list[Key]:
 
 
 def _absent(observation: Observation) -> bool:
-    """An expired or free lease, or a router's STALE neighbour row (a phone's previous random
-    MAC, a device that left; like the host source's own cache): the device was there once,
-    which is no sighting now."""
+    """An expired or free lease, or a router's STALE neighbour row for a randomized MAC (a
+    phone's previous random MAC lingers under its old address): the device was there once,
+    which is no sighting now. A STALE row for a stable MAC does count: a Linux router keeps the
+    entry of a host that only ever talks to it (a silent laptop) STALE for good, since nothing
+    makes it confirm the host's reachability; the row is all the network says about it."""
     if observation.kind is ObservationKind.SNMP_NEIGHBOR:
-        return observation.data.get("state") == "stale"
+        mac = observation.mac or ""
+        return observation.data.get("state") == "stale" and (
+            not is_mac(mac) or is_locally_administered(mac)
+        )
     return observation.kind is ObservationKind.INVENTORY and observation.data.get("active") is False
 
 

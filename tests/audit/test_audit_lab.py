@@ -57,11 +57,13 @@ def test_demo_audit_on_the_lab(lab: LabInstance) -> None:
     }
     for ip, fee in PLANTED_UNEXPECTED.items():
         assert unexpected.pop(ip) == float(fee), ip
-    # lap02, the silent branch laptop only rtr01's ARP table knows: found when the SNMP source
-    # read that table within its timeouts (a loaded machine may not), then undeclared and
-    # unknown with nothing but its MAC, hence unpriced. tests/lab/test_switch.py proves it is
-    # in the table.
-    assert unexpected.pop("10.77.20.51", None) is None
+    # lap02, the silent branch laptop only rtr01's ARP table knows (it answers nothing, nmap
+    # does not find it): found through SNMP, undeclared and unknown with nothing but its MAC,
+    # hence unpriced.
+    assert "10.77.20.51" in unexpected, "the silent branch laptop was not found through SNMP"
+    assert unexpected.pop("10.77.20.51") is None
+    (lap02,) = [d for d in devices.values() if d["ips"] == ["10.77.20.51"]]
+    assert lap02["macs"] == ["f8:94:c2:4b:20:51"]
     assert unexpected == {}, unexpected  # exactly the planted gaps, nothing else
     tolerated = [devices[f["device_id"]]["ips"] for f in findings if f["status"] == "tolerated"]
     # The iPhone by the phones policy, the hostile persona (randomized MAC) by the BYOD one.

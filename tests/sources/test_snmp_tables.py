@@ -229,6 +229,11 @@ def test_lab_router_table_live(lab: LabInstance) -> None:
     assert result.walked == ["10.77.0.1"]
     rows = {o.ip: o.mac for o in of_kind(result.observations, ObservationKind.SNMP_NEIGHBOR)}
     assert rows["10.77.20.50"] == "18:66:da:20:30:01"
+    # lap02 answers nothing and nmap does not find it; it talks to its gateway, so the router
+    # knows it (STALE on Linux: nothing makes rtr01 confirm it), and merge makes it a device
+    assert rows["10.77.20.51"] == "f8:94:c2:4b:20:51"
+    devices = merge(list(result.observations))
+    assert [d.ips for d in devices if "f8:94:c2:4b:20:51" in d.macs] == [["10.77.20.51"]]
     assert "10.77.0.230" not in rows and result.dropped >= 1
     dumped = json.dumps([p.model_dump(mode="json") for p in result.probes])
     assert "public" not in dumped
@@ -428,7 +433,8 @@ def test_scan_summary_and_explain_show_the_port(tmp_path: Path) -> None:
 
 
 def test_stale_router_rows_are_no_sighting() -> None:
-    """A phone's previous random MAC lingers in the router's table as STALE: no device."""
+    """A phone's previous random MAC lingers in the router's table as STALE: no device; a
+    stable MAC's STALE row is one."""
 
     def row(mac: str, state: str | None) -> Observation:
         return Observation(
@@ -445,6 +451,9 @@ def test_stale_router_rows_are_no_sighting() -> None:
     assert [d.macs for d in devices] == [["18:66:da:20:30:01"]]
     fresh = merge([row("42:f1:9c:03:5d:88", "delay")])
     assert [d.macs for d in fresh] == [["42:f1:9c:03:5d:88"]]
+    # a stable MAC's STALE row is a silent host that only talks to its router: a sighting
+    silent = merge([row("f8:94:c2:4b:20:51", "stale")])
+    assert [d.macs for d in silent] == [["f8:94:c2:4b:20:51"]]
 
 
 def test_physical_table_supersedes_the_media_table() -> None:
