@@ -318,13 +318,16 @@ def _run_queries(
         outcome = read.outcome
         # ``tables: false`` in an SNMP configuration reads the system group only.
         if options.tables:
-            gear = [
-                o.ip
-                for o in read.observations
-                if o.kind is ObservationKind.SNMP_SYSTEM
-                and o.ip
-                and snmp_tables.is_network_gear(o.data)
-            ]
+            # one walk per agent: a router answers on each of its addresses with one engine id
+            agents: dict[str, str] = {}
+            for o in sorted(read.observations, key=lambda o: int(IPv4Address(o.ip or "0.0.0.0"))):
+                if (
+                    o.kind is ObservationKind.SNMP_SYSTEM
+                    and o.ip
+                    and snmp_tables.is_network_gear(o.data)
+                ):
+                    agents.setdefault(str(o.data.get("snmpEngineID") or o.ip), o.ip)
+            gear = list(agents.values())
             devices = list(dict.fromkeys([*gear, *options.devices]))
             if devices:
                 _emit(progress, ScanEvent("snmp", total=len(devices), hosts=len(live)))

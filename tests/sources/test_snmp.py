@@ -74,6 +74,17 @@ def test_recorded_printer_reply() -> None:
     }  # dot1dBaseNumPorts was noSuchObject: absent, not invented
 
 
+def test_engine_id_is_kept_as_hex() -> None:
+    engine = bytes.fromhex("80001f8880a1b2c3d4e5f6")  # net-snmp's format: enterprise 8072 + MAC
+    binds = [
+        RawVarBind(SYSTEM_OIDS["sysName"], "OctetString", b"rtr01"),
+        RawVarBind(SYSTEM_OIDS["snmpEngineID"], "OctetString", engine),
+    ]
+    assert system_data(binds) == {"sysName": "rtr01", "snmpEngineID": "80001f8880a1b2c3d4e5f6"}
+    empty = [binds[0], RawVarBind(SYSTEM_OIDS["snmpEngineID"], "OctetString", b"")]
+    assert system_data(empty) == {"sysName": "rtr01"}
+
+
 def test_observations_carry_the_system_group_and_the_name() -> None:
     binds = recorded("snmp-hp-printer.json")["10.97.0.30"]
     found = system_observations("10.97.0.30", binds, vantage="eth0", time=WHEN)

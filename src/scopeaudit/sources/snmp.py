@@ -41,6 +41,9 @@ SYSTEM_OIDS: dict[str, str] = {
     "sysServices": "1.3.6.1.2.1.1.7.0",
     "ipForwarding": "1.3.6.1.2.1.4.1.0",  # 1 forwarding (router), 2 not (host, L2 switch)
     "dot1dBaseNumPorts": "1.3.6.1.2.1.17.1.2.0",  # BRIDGE-MIB: present on switches
+    # SNMP-FRAMEWORK-MIB: unique per agent (RFC 3411), so a router answering on each of its
+    # addresses is walked once
+    "snmpEngineID": "1.3.6.1.6.3.10.2.1.1.0",
 }
 _NAMES_BY_OID = {oid: name for name, oid in SYSTEM_OIDS.items()}
 _TEXT = ("sysDescr", "sysContact", "sysName", "sysLocation")
@@ -118,6 +121,8 @@ def system_data(varbinds: Iterable[RawVarBind]) -> dict[str, Any] | None:
             data[name] = cap(bind.value.lstrip("."))
         elif name in _INTEGERS and isinstance(bind.value, int):
             data[name] = bind.value
+        elif name == "snmpEngineID" and isinstance(bind.value, bytes) and bind.value:
+            data[name] = bind.value[:32].hex()
     if not any(key in data for key in ("sysDescr", "sysObjectID", "sysName", "sysServices")):
         return None
     return data
