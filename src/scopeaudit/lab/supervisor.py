@@ -150,7 +150,8 @@ class PersonaProcess:
             "state_file": str(self.state_file),
             "run_dir": str(self.run_dir),
         }
-        self.exit_file = self.dir / "exit_code"
+        self.exit_file = self.dir / "exit_code.0"
+        self.starts = 0
         self.proc: subprocess.Popen[bytes] | None = None  # started with ip netns exec
         self.pid: int | None = None  # forked by the zygote
         self._dead_since: float | None = None
@@ -165,6 +166,11 @@ class PersonaProcess:
         self.state_file.unlink(missing_ok=True)
         self.last_state = None
         self.stopped_on_purpose = False
+        # One exit file per start: the zygote writes the previous runtime's exit code some time
+        # after reaping it, and that late write must not pass for the new runtime's.
+        self.starts += 1
+        self.exit_file.unlink(missing_ok=True)
+        self.exit_file = self.dir / f"exit_code.{self.starts}"
         self.exit_file.unlink(missing_ok=True)
         self.proc = None
         self._dead_since = None
