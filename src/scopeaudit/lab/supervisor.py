@@ -479,14 +479,18 @@ class Supervisor:
             if persona.running():
                 return persona.summary()
             plumbing.set_links(persona.host, up=True)
-            persona.start(self.zygote)
-            deadline = time.monotonic() + READY_TIMEOUT_S
-            while not persona.ready():
-                if persona.exit_code() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"persona did not start: {persona.log_tail()}")
-                time.sleep(0.05)
+            self._start_and_wait(persona)
             return persona.summary()
         raise ValueError(f"unknown command {command!r}")
+
+    def _start_and_wait(self, persona: PersonaProcess) -> None:
+        """A fresh runtime for ``persona``; returns once its state file is written."""
+        persona.start(self.zygote)
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not persona.ready():
+            if persona.exit_code() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"persona did not start: {persona.log_tail()}")
+            time.sleep(0.05)
 
     def _renumber(self, persona: PersonaProcess, ip: str) -> dict[str, Any]:
         """A new DHCP lease on the persona's first interface: the device restarts its network
@@ -499,9 +503,6 @@ class Supervisor:
         persona.terminate()
         persona.reap(time.monotonic() + STOP_GRACE_S)
         plumbing.kill_namespace_processes([persona.host.netns])
-        settled = time.monotonic() + 2  # the zygote's exit file of the old runtime comes last
-        while was_running and persona.exit_code() is None and time.monotonic() < settled:
-            time.sleep(0.02)
         commands = [f"addr del {link.ip} dev {link.name}", f"addr add {address} dev {link.name}"]
         if persona.host.gateway is not None:  # deleting the only address took the route along
             commands.append(f"route replace default via {persona.host.gateway}")
@@ -513,12 +514,7 @@ class Supervisor:
             self.layout, hosts=tuple(host if h.key == host.key else h for h in self.layout.hosts)
         )
         if was_running:
-            persona.start(self.zygote)
-            deadline = time.monotonic() + READY_TIMEOUT_S
-            while not persona.ready():
-                if persona.exit_code() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"persona did not start: {persona.log_tail()}")
-                time.sleep(0.05)
+            self._start_and_wait(persona)
         self.save()
         return persona.summary()
 
