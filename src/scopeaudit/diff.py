@@ -17,7 +17,6 @@ full one does not report every port as closed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -43,7 +42,11 @@ from scopeaudit.errors import InputError
 from scopeaudit.macaddr import is_mac, normalize_mac
 from scopeaudit.merge import Key, Weight, identity_keys, is_generic_name, normalize_name
 from scopeaudit.models import SNAPSHOT_SCHEMA, Device, Observation, ObservationKind, Snapshot
-from scopeaudit.snapshot import read_snapshot
+from scopeaudit.snapshot import (
+    read_json_file,
+    snapshot_from_document,
+    validation_problem,
+)
 from scopeaudit.taxonomy import Status
 
 Run = Snapshot | AuditResult
@@ -428,33 +431,16 @@ def diff_audits(before: AuditResult, after: AuditResult) -> RunDiff:
 
 def load_side(path: Path) -> Run:
     """A snapshot or an audit JSON file, by its ``schema`` field; one clear line otherwise."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file (give a snapshot or an audit JSON)") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, not a snapshot or audit file") from None
-    except PermissionError:
-        raise InputError(f"{path}: cannot be read (permission denied)") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text, so not a snapshot or audit file") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"{path}:{error.lineno}:{error.colno}: not valid JSON ({error.msg})"
-        ) from None
+    document = read_json_file(path, "a snapshot or audit file", "give a snapshot or an audit JSON")
     schema = document.get("schema") if isinstance(document, dict) else None
     if schema == SNAPSHOT_SCHEMA:
-        return read_snapshot(path)
+        return snapshot_from_document(path, document)
     if schema != AUDIT_SCHEMA:
         raise InputError(f"{path}: neither a {SNAPSHOT_SCHEMA} nor a {AUDIT_SCHEMA} file")
     try:
         return AuditResult.model_validate(document)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise InputError(f"{path}: {where}: {first['msg']}") from None
+        raise validation_problem(path, error) from None
 
 
 Labelled = tuple[Run, str | None, str | None]  # the run, its store run id, its file path

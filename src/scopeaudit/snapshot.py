@@ -64,39 +64,53 @@ def write_snapshot(snapshot: Snapshot, path: Path) -> Path:
     return path
 
 
-def read_snapshot(path: Path) -> Snapshot:
-    """Read a snapshot file; every problem is one clear ``InputError`` line."""
+def read_json_file(path: Path, what: str, hint: str) -> Any:
+    """The parsed JSON of a snapshot or audit file; every reading problem is one ``InputError``
+    line naming ``what`` ("a snapshot file"), with ``hint`` when the file is missing."""
     try:
         size = path.stat().st_size
         if path.is_dir():
-            raise InputError(f"{path}: is a folder, not a snapshot file")
+            raise InputError(f"{path}: is a folder, not {what}")
         if size > MAX_SNAPSHOT_BYTES:
-            raise InputError(f"{path}: {size} bytes is too large for a snapshot")
+            raise InputError(f"{path}: {size} bytes is too large for {what.removesuffix(' file')}")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError(
-            f"{path}: no such file (give a snapshot written by scan --output)"
-        ) from None
+        raise InputError(f"{path}: no such file ({hint})") from None
     except PermissionError:
         raise InputError(f"{path}: cannot be read (permission denied)") from None
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text, so not a snapshot file") from None
+        raise InputError(f"{path}: not UTF-8 text, so not {what}") from None
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(
             f"{path}:{error.lineno}:{error.colno}: not valid JSON ({error.msg})"
         ) from None
-    if not isinstance(document, dict) or document.get("schema") != SNAPSHOT_SCHEMA:
-        raise InputError(f"{path}: not a {SNAPSHOT_SCHEMA} file (its 'schema' field differs)")
+
+
+def validation_problem(path: Path, error: ValidationError) -> InputError:
+    """The first problem pydantic found in a document read from ``path``, as one line."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return InputError(f"{path}: {where}: {first['msg']}")
+
+
+def snapshot_from_document(path: Path, document: Any) -> Snapshot:
+    """A snapshot from the parsed JSON of ``path``, its fingerprint checked."""
     try:
         snapshot = Snapshot.model_validate(document)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise InputError(f"{path}: {where}: {first['msg']}") from None
+        raise validation_problem(path, error) from None
     if snapshot.fingerprint is not None and snapshot.fingerprint != compute_fingerprint(snapshot):
         raise InputError(
             f"{path}: the fingerprint does not match the content: the file was changed after the scan"
         )
     return snapshot
+
+
+def read_snapshot(path: Path) -> Snapshot:
+    """Read a snapshot file; every problem is one clear ``InputError`` line."""
+    document = read_json_file(path, "a snapshot file", "give a snapshot written by scan --output")
+    if not isinstance(document, dict) or document.get("schema") != SNAPSHOT_SCHEMA:
+        raise InputError(f"{path}: not a {SNAPSHOT_SCHEMA} file (its 'schema' field differs)")
+    return snapshot_from_document(path, document)
